@@ -1,0 +1,5 @@
+import sys
+
+from cs_metrics.cli import main
+
+sys.exit(main())

@@ -1,0 +1,27 @@
+"""Text of the headline report (command line) and the command line's own messages."""
+
+MESSAGES = {
+    "report.as_of": ("As of", "截至"),
+    "report.window": ("Window", "时间窗口"),
+    "report.accounts": ("Accounts", "客户数"),
+    "report.accounts_value": ("{total} total, {active} active, {churned} churned",
+                              "共 {total} 个，活跃 {active} 个，已流失 {churned} 个"),
+    "report.logo_retention": ("Logo retention", "客户留存率"),
+    "report.logo_churn": ("Logo churn rate", "客户流失率"),
+    "report.quick_ratio": ("Quick ratio", "增长效率比（Quick ratio）"),
+    "report.arr_at_risk": ("ARR at risk", "风险 ARR"),
+    "report.movement.new": ("New MRR", "新增 MRR"),
+    "report.movement.expansion": ("Expansion MRR", "扩容 MRR"),
+    "report.movement.reactivation": ("Reactivation MRR", "回流 MRR"),
+    "report.movement.contraction": ("Contraction MRR", "缩减 MRR"),
+    "report.movement.churn": ("Churned MRR", "流失 MRR"),
+    "report.health_band": ("Health {band}", "健康度{band}"),
+    "cli.loaded": ("Loaded {file} as {kind}: {rows} rows into {workspace}",
+                   "已将 {file} 作为{kind}载入 {workspace}：{rows} 行"),
+    "cli.warning": ("warning", "警告"),
+    "cli.error": ("error", "错误"),
+    "cli.demo_done": ("Wrote the sample company into {workspace}: {counts}",
+                      "已将示例公司写入 {workspace}：{counts}"),
+    "cli.coverage": ("matched {matched} of {rows} rows to accounts", "{rows} 行中有 {matched} 行匹配到客户"),
+    "cli.not_loaded": ("Nothing was loaded from {file}.", "{file} 未载入任何数据。"),
+}

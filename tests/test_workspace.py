@@ -1,0 +1,126 @@
+"""Workspaces: names cannot escape, settings persist, bad files are refused untouched."""
+
+import hashlib
+import os
+import stat
+
+import pandas as pd
+import pytest
+
+from cs_metrics.errors import InputError, WorkspaceError
+from cs_metrics.scope import Scope, categorical_columns, quote_ident
+from cs_metrics.workspace import (
+    SCHEMA_VERSION, Workspace, list_named, named_path, session_workspace, validate_name)
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "..", ".", "", "x" * 65, "a\\b", "/etc/passwd", "a\x00b", "~root"])
+def test_names_that_would_escape_are_refused(name, tmp_path):
+    with pytest.raises(WorkspaceError):
+        named_path(name, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["acme", "客户成功 2024", "q3-review_v2.1"])
+def test_ordinary_names_stay_inside_the_folder(name, tmp_path):
+    path = named_path(name, tmp_path)
+    assert path.parent == (tmp_path / "workspaces").resolve()
+    assert validate_name(name) == name
+
+
+def test_settings_round_trip_and_bump_the_version(tmp_path):
+    ws = Workspace.create(tmp_path / "w.duckdb")
+    before = ws.data_version()
+    ws.set_setting("health.weights", {"usage": 40, "nps": 60})
+    ws.close()
+    again = Workspace.open(tmp_path / "w.duckdb")
+    assert again.get_setting("health.weights") == {"usage": 40, "nps": 60}
+    assert again.get_setting("missing", "dflt") == "dflt"
+    assert again.data_version() == before + 1
+
+
+def test_write_frame_types_dates_and_keeps_source_key(tmp_path):
+    ws = Workspace.create(tmp_path / "w.duckdb")
+    ws.write_frame("mrr", pd.DataFrame({"account_id": ["a", "b"], "month": pd.to_datetime(["2024-01-01"] * 2),
+                                        "mrr": [10.0, 20.0]}), source_file="x.csv")
+    info = ws.tables()[0]
+    assert (info.kind, info.rows, str(info.min_date), info.unmatched) == ("mrr", 2, "2024-01-01", 0)
+    types = dict(ws.con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                "WHERE table_name = 'mrr'").fetchall())
+    assert types["month"] == "DATE" and types["_source_key"] == "VARCHAR"
+
+
+def test_corrupt_file_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "broken.duckdb"
+    path.write_bytes(b"this is not a database" * 100)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(WorkspaceError, match="left untouched"):
+        Workspace.open(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+
+def test_newer_version_is_refused_and_left_untouched(tmp_path):
+    ws = Workspace.create(tmp_path / "future.duckdb")
+    ws.con.execute("UPDATE _polaris_meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    ws.close()
+    digest = hashlib.sha256((tmp_path / "future.duckdb").read_bytes()).hexdigest()
+    with pytest.raises(WorkspaceError, match="newer version"):
+        Workspace.open(tmp_path / "future.duckdb")
+    assert hashlib.sha256((tmp_path / "future.duckdb").read_bytes()).hexdigest() == digest
+
+
+def test_plain_duckdb_file_without_polaris_metadata_is_refused(tmp_path):
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "other.duckdb"))
+    con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    con.close()
+    with pytest.raises(WorkspaceError, match="not a Polaris workspace"):
+        Workspace.open(tmp_path / "other.duckdb")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
+def test_read_only_folder_gives_a_clear_message(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(stat.S_IREAD | stat.S_IEXEC)
+    try:
+        with pytest.raises(WorkspaceError, match="read-only|Cannot"):
+            Workspace.create(folder / "w.duckdb")
+    finally:
+        folder.chmod(stat.S_IRWXU)
+
+
+def test_session_copies_are_private(tmp_path):
+    one, two = session_workspace(tmp_path), session_workspace(tmp_path)
+    one.write_frame("goals", pd.DataFrame({"account_id": ["x"], "goal": ["secret goal"]}))
+    assert one.path != two.path
+    assert two.con.execute("SELECT count(*) FROM goals WHERE goal = 'secret goal'").fetchone()[0] == 0
+    # the shared sample itself was not modified
+    sample = Workspace.open(tmp_path / "sample.duckdb")
+    assert sample.con.execute("SELECT count(*) FROM goals WHERE goal = 'secret goal'").fetchone()[0] == 0
+
+
+def test_save_as_creates_a_named_workspace(tmp_path):
+    ws = Workspace.create(tmp_path / "private.duckdb")
+    ws.write_frame("accounts", pd.DataFrame({"account_id": ["a1"], "segment": ["SMB"]}))
+    ws.save_as("acme", root=tmp_path)
+    assert list_named(tmp_path) == ["acme"]
+    named = Workspace.open_named("acme", root=tmp_path)
+    assert named.con.execute("SELECT account_id FROM accounts").fetchall() == [("a1",)]
+    with pytest.raises(WorkspaceError, match="already exists"):
+        ws.save_as("acme", root=tmp_path)
+
+
+def test_scope_quotes_identifiers_and_parameterises_values(tmp_path):
+    ws = Workspace.create(tmp_path / "w.duckdb")
+    evil = 'x"; DROP TABLE accounts; --'
+    ws.write_frame("accounts", pd.DataFrame({"account_id": ["a", "b", "c"], "segment": ["SMB", "ENT", "SMB"],
+                                             evil: ["p", "q", "p"]}))
+    assert quote_ident(evil) == '"x""; DROP TABLE accounts; --"'
+    sql, params = Scope.from_dict({evil: ["p"], "segment": ["SMB"]}).account_filter(ws.con)
+    rows = ws.con.execute(f"SELECT account_id FROM accounts WHERE {sql} ORDER BY 1", params).fetchall()
+    assert rows == [("a",), ("c",)]
+    assert ws.has("accounts")
+    with pytest.raises(InputError):
+        Scope.from_dict({"nope": ["1"]}).account_filter(ws.con)
+    assert Scope().account_filter(ws.con) == ("TRUE", {})
+    assert "segment" in categorical_columns(ws.con)

@@ -1,0 +1,266 @@
+"""The one Streamlit UI module: session state, page context, and the shared widgets.
+
+Pages call :func:`page_context` first, then lay out their answer with the helpers below,
+so every page formats numbers, explains figures, exports charts and honours presenter
+mode the same way.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from cs_metrics import formatting
+from cs_metrics.errors import PolarisError
+from cs_metrics.i18n import normalise_lang, t as translate
+from cs_metrics.scope import Scope
+from cs_metrics.workspace import Workspace, empty_session_workspace, session_workspace
+
+_WS = "polaris_ws"
+
+
+@dataclass
+class PageContext:
+    ws: Workspace
+    lang: str
+    scope: Scope
+    presenter: bool
+    hide_money: bool
+    currency: str
+
+    @property
+    def con(self):
+        return self.ws.con
+
+    def t(self, key: str, **fmt: Any) -> str:
+        return translate(key, self.lang, **fmt)
+
+
+def _query_flag(name: str) -> str | None:
+    value = st.query_params.get(name)
+    return str(value) if value is not None else None
+
+
+def ensure_session() -> None:
+    """Initialise this browser session once: language, presenter mode, workspace.
+
+    ``?lang=zh|en`` and ``?present=1`` in the URL set the same switches as the sidebar,
+    so a link can be shared.
+    """
+    state = st.session_state
+    if "lang" not in state:
+        state["lang"] = normalise_lang(_query_flag("lang") or "en")
+    if "presenter" not in state:
+        state["presenter"] = _query_flag("present") in {"1", "true", "yes"}
+    if "hide_money" not in state:
+        state["hide_money"] = _query_flag("hide_money") in {"1", "true", "yes"}
+    if "scope" not in state:
+        state["scope"] = {}
+    if _WS not in state:
+        state[_WS] = session_workspace()
+
+
+def workspace() -> Workspace:
+    ensure_session()
+    return st.session_state[_WS]
+
+
+def switch_workspace(ws: Workspace) -> None:
+    """Make ``ws`` this session's workspace, closing the previous one."""
+    old = st.session_state.get(_WS)
+    st.session_state[_WS] = ws
+    st.session_state["scope"] = {}
+    if old is not None and old is not ws:
+        old.close()
+
+
+def new_private_workspace(sample: bool) -> None:
+    switch_workspace(session_workspace() if sample else empty_session_workspace())
+
+
+def page_context() -> PageContext:
+    """Everything a page needs: the workspace, language, filter and presentation flags."""
+    ensure_session()
+    state = st.session_state
+    ws = state[_WS]
+    try:
+        scope = Scope.from_dict(state.get("scope") or {})
+        if not ws.has("accounts"):
+            scope = Scope()
+        else:
+            known = set(ws.columns("accounts"))
+            scope = Scope.from_dict({k: v for k, v in scope.to_dict().items() if k in known})
+    except PolarisError:
+        scope = Scope()
+    ctx = PageContext(ws=ws, lang=state["lang"], scope=scope, presenter=bool(state["presenter"]),
+                      hide_money=bool(state["hide_money"]), currency=ws.currency)
+    if ctx.presenter:
+        _presenter_style()
+    return ctx
+
+
+def _presenter_style() -> None:
+    st.html(
+        """<style>
+        [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+        [data-testid="stToolbar"], [data-testid="stDecoration"] {display: none !important;}
+        .block-container {max-width: 100% !important; padding-top: 1.5rem !important;}
+        html, body, [data-testid="stMarkdownContainer"] p {font-size: 1.18rem;}
+        [data-testid="stMetricValue"] {font-size: 2.6rem !important;}
+        [data-testid="stMetricLabel"] p {font-size: 1.15rem !important;}
+        h1 {font-size: 2.6rem !important;}
+        </style>"""
+    )
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached_call(func_name: str, cache_key: str, args_key: str, _func: Callable, _con: Any,
+                 _args: tuple, _kwargs: dict) -> Any:
+    return _func(_con, *_args, **_kwargs)
+
+
+def cached(ctx: PageContext, func: Callable, *args: Any, **kwargs: Any) -> Any:
+    """``func(ctx.con, *args, **kwargs)``, cached until the workspace's data or settings change.
+
+    The key is the function, the workspace file and its data version, and ``repr`` of the
+    arguments (so pass plain values and Scope objects, not connections).
+    """
+    key = repr((args, sorted(kwargs.items())))
+    return _cached_call(f"{func.__module__}.{func.__qualname__}", ctx.ws.cache_key, key,
+                        func, ctx.con, args, kwargs)
+
+
+# Text and numbers ---------------------------------------------------------------------
+def title(ctx: PageContext, title_key: str, question_key: str | None = None) -> None:
+    """Page title and the one question the page answers; presenter controls beside it."""
+    st.title(ctx.t(title_key))
+    if question_key:
+        st.caption(ctx.t(question_key))
+    if ctx.presenter:
+        left, right, _ = st.columns([1, 1, 4])
+        left.toggle(ctx.t("common.hide_money"), key="hide_money")
+        right.button(ctx.t("common.exit_presenter"), key="exit_presenter", on_click=_exit_presenter)
+
+
+def _exit_presenter() -> None:
+    st.session_state["presenter"] = False
+    if "present" in st.query_params:
+        del st.query_params["present"]
+
+
+def money(ctx: PageContext, value: object, short: bool = True) -> str:
+    """Money in the workspace's currency; hidden (as '•••') when hide-money is on."""
+    if ctx.hide_money:
+        return ctx.t("common.hidden")
+    return formatting.money(value, ctx.currency, ctx.lang, short=short)
+
+
+def pct(ctx: PageContext, value: object, decimals: int = 1, signed: bool = False) -> str:
+    return formatting.pct(value, ctx.lang, decimals=decimals, signed=signed)
+
+
+def number(ctx: PageContext, value: object, decimals: int = 0) -> str:
+    return formatting.number(value, ctx.lang, decimals=decimals)
+
+
+def kpi(container: Any, label: str, value: str, help: str | None = None,
+        delta: str | None = None, delta_color: str = "normal") -> None:
+    """A KPI tile; ``help`` carries the figure's definition and window."""
+    container.metric(label, value, delta=delta, delta_color=delta_color, help=help, border=True)
+
+
+def unavailable(ctx: PageContext, reason_key: str, **fmt: Any) -> None:
+    st.info(ctx.t(reason_key, **fmt), icon=":material/info:")
+
+
+def error(ctx: PageContext, exc: Exception) -> None:
+    st.error(str(exc), icon=":material/error:")
+
+
+def requires(ctx: PageContext, needs: Iterable[str]) -> bool:
+    """True when the workspace has the tables a page needs; otherwise say what to load.
+
+    Each need is a kind or alternatives joined by ``|`` (``"mrr|subscriptions"``).
+    """
+    missing = [need for need in needs if not any(ctx.ws.has(k) for k in need.split("|"))]
+    if not missing:
+        return True
+    names = [" / ".join(ctx.t(f"kind.{k}") for k in need.split("|")) for need in missing]
+    st.warning(ctx.t("common.requires", tables=", ".join(names)), icon=":material/upload_file:")
+    st.page_link("pages/data.py", label=ctx.t("common.go_to_data"), icon=":material/upload:")
+    return False
+
+
+# Charts and tables --------------------------------------------------------------------
+def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
+    """The chart as PNG, rendered by vl-convert from the same spec the screen shows."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_png(chart.to_json(), scale=scale)
+
+
+def chart(ctx: PageContext, chart_obj: alt.TopLevelMixin, key: str,
+          on_select: str | Callable | None = None, download: bool = True) -> Any:
+    """Show an Altair chart full width with a PNG download; returns the selection state."""
+    kwargs: dict[str, Any] = {"width": "stretch", "key": key}
+    if on_select is not None:
+        kwargs["on_select"] = on_select
+    result = st.altair_chart(chart_obj, **kwargs)
+    if download and not ctx.presenter:
+        st.download_button(
+            ctx.t("common.download_png"), data=lambda: chart_png(chart_obj),
+            file_name=f"{key}.png", mime="image/png", key=f"{key}_png",
+            icon=":material/download:", type="tertiary", on_click="ignore")
+    return result
+
+
+def table(ctx: PageContext, frame: pd.DataFrame, key: str, *, column_config: dict | None = None,
+          height: int | None = None, fold_in_presenter: bool = True,
+          label_key: str = "common.show_table", **kwargs: Any) -> Any:
+    """A data table with translated headers; folded into an expander in presenter mode."""
+    shown = frame.rename(columns={c: column_label(ctx, c) for c in frame.columns})
+    config = {column_label(ctx, k): v for k, v in (column_config or {}).items()}
+    args: dict[str, Any] = {"hide_index": True, "width": "stretch", "column_config": config, "key": key}
+    if height:
+        args["height"] = height
+    args.update(kwargs)
+    if ctx.presenter and fold_in_presenter:
+        with st.expander(ctx.t(label_key)):
+            return st.dataframe(shown, **args)
+    return st.dataframe(shown, **args)
+
+
+def column_label(ctx: PageContext, column: str) -> str:
+    """A canonical column name as display text (``col.arr`` -> 'ARR' / '年度经常性收入')."""
+    key = f"col.{column}"
+    from cs_metrics.i18n import has
+
+    return ctx.t(key) if has(key) else column
+
+
+def download_bytes(ctx: PageContext, label_key: str, data: bytes | Callable[[], bytes],
+                   file_name: str, mime: str, key: str) -> None:
+    st.download_button(ctx.t(label_key), data=data, file_name=file_name, mime=mime, key=key,
+                       icon=":material/download:", on_click="ignore")
+
+
+def save_upload(uploaded: Any) -> Path:
+    """Write a Streamlit upload to a private temporary file and return its path."""
+    suffix = Path(uploaded.name).suffix
+    handle = tempfile.NamedTemporaryFile(delete=False, suffix=suffix, prefix="polaris_upload_")
+    with handle:
+        handle.write(uploaded.getbuffer())
+    return Path(handle.name)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue().encode("utf-8-sig")
