@@ -91,10 +91,11 @@ def workspace_box(ws: Workspace) -> None:
     if names:
         st.selectbox(t("sidebar.open", LANG), names, key="open_name", index=None)
         st.button(t("sidebar.open_button", LANG), on_click=_open_named, key="open_ws")
-    left, right = st.columns(2)
-    left.button(t("sidebar.sample", LANG), on_click=ui.new_private_workspace, args=(True,), key="ws_sample")
-    right.button(t("sidebar.new", LANG), on_click=ui.new_private_workspace, args=(False,), key="ws_new")
-    with st.popover(t("sidebar.save_as", LANG)):
+    st.button(t("sidebar.sample", LANG), on_click=ui.new_private_workspace, args=(True,), key="ws_sample",
+              icon=":material/storefront:", width="stretch")
+    st.button(t("sidebar.new", LANG), on_click=ui.new_private_workspace, args=(False,), key="ws_new",
+              icon=":material/add:", width="stretch")
+    with st.popover(t("sidebar.save_as", LANG), icon=":material/save:", width="stretch"):
         st.text_input(t("sidebar.save_name", LANG), key="save_name", max_chars=64)
         st.button(t("common.save", LANG), on_click=_save_as, key="save_ws")
     for flag, show in (("sidebar_error", st.error), ("sidebar_notice", st.success)):
@@ -154,7 +155,8 @@ def filter_box(ws: Workspace) -> None:
 def sidebar() -> None:
     ws = ui.workspace()
     with st.sidebar:
-        st.radio(t("sidebar.language", LANG), ["en", "zh"], key="lang", horizontal=True,
+        # A fixed bilingual label: a label that changed with the language would make a new widget.
+        st.radio("Language · 语言", ["en", "zh"], key="lang", horizontal=True,
                  format_func=lambda code: "English" if code == "en" else "简体中文", on_change=_set_lang)
         st.toggle(t("sidebar.presenter", LANG), key="presenter", help=t("sidebar.presenter_help", LANG),
                   on_change=_set_presenter)

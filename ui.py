@@ -194,8 +194,18 @@ def requires(ctx: PageContext, needs: Iterable[str]) -> bool:
         return True
     names = [" / ".join(ctx.t(f"kind.{k}") for k in need.split("|")) for need in missing]
     st.warning(ctx.t("common.requires", tables=", ".join(names)), icon=":material/upload_file:")
-    st.page_link("pages/data.py", label=ctx.t("common.go_to_data"), icon=":material/upload:")
+    link_to_data(ctx)
     return False
+
+
+def link_to_data(ctx: PageContext) -> None:
+    """A link to the Data page (plain text when the page runs outside the navigation, as in tests)."""
+    from streamlit.errors import StreamlitAPIException
+
+    try:
+        st.page_link("pages/data.py", label=ctx.t("common.go_to_data"), icon=":material/upload:")
+    except StreamlitAPIException:
+        st.caption(ctx.t("common.go_to_data"))
 
 
 # Charts and tables --------------------------------------------------------------------

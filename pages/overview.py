@@ -13,7 +13,7 @@ ui.title(ctx, "overview.title", "overview.question")
 loaded = set(ctx.ws.kinds())
 if not loaded:
     st.info(ctx.t("overview.empty"), icon=":material/upload_file:")
-    st.page_link("pages/data.py", label=ctx.t("common.go_to_data"), icon=":material/upload:")
+    ui.link_to_data(ctx)
     st.stop()
 
 figures = ui.cached(ctx, report.build_report, scope=ctx.scope)

@@ -18,6 +18,9 @@ def _pinned_environment(tmp_path_factory):
     """Pin locale/timezone, ignore the developer's own data folder, prebuild the sample once."""
     os.environ["TZ"] = "UTC"
     os.environ["LC_ALL"] = "C.UTF-8"
+    from streamlit import config as st_config
+
+    st_config.set_option("client.showErrorDetails", "full")  # tests want the real message
     os.chdir(ROOT)
     base = tmp_path_factory.mktemp("polaris_data")
     os.environ["POLARIS_DATA_DIR"] = str(base)
