@@ -48,6 +48,36 @@ def _query_flag(name: str) -> str | None:
     return str(value) if value is not None else None
 
 
+class _SessionWorkspace:
+    """Owns one browser session's workspace; released (closed, private copy deleted) when
+    the session disconnects, so connections and files do not pile up on a shared server."""
+
+    def __init__(self) -> None:
+        self.ws: Workspace | None = None
+
+    def set(self, ws: Workspace) -> None:
+        if self.ws is not None and self.ws is not ws:
+            self._dispose(self.ws)
+        self.ws = ws
+
+    def release(self) -> None:
+        if self.ws is not None:
+            self._dispose(self.ws)
+            self.ws = None
+
+    @staticmethod
+    def _dispose(ws: Workspace) -> None:
+        ws.close()
+        if ws.name is None and ws.path is not None and ws.path.parent.name == "sessions":
+            for path in (ws.path, ws.path.with_name(ws.path.name + ".wal")):
+                path.unlink(missing_ok=True)
+
+
+@st.cache_resource(scope="session", on_release=lambda holder: holder.release(), show_spinner=False)
+def _session_holder() -> _SessionWorkspace:
+    return _SessionWorkspace()
+
+
 def ensure_session() -> None:
     """Initialise this browser session once: language, presenter mode, workspace.
 
@@ -63,8 +93,13 @@ def ensure_session() -> None:
         state["hide_money"] = _query_flag("hide_money") in {"1", "true", "yes"}
     if "scope" not in state:
         state["scope"] = {}
-    if _WS not in state:
-        state[_WS] = session_workspace()
+    holder = _session_holder()
+    injected = state.get(_WS)
+    if injected is not None and injected is not holder.ws:
+        holder.set(injected)  # a workspace put in place directly (tests)
+    if holder.ws is None:
+        holder.set(session_workspace())
+    state[_WS] = holder.ws
 
 
 def workspace() -> Workspace:
@@ -73,12 +108,10 @@ def workspace() -> Workspace:
 
 
 def switch_workspace(ws: Workspace) -> None:
-    """Make ``ws`` this session's workspace, closing the previous one."""
-    old = st.session_state.get(_WS)
+    """Make ``ws`` this session's workspace, releasing the previous one."""
+    _session_holder().set(ws)
     st.session_state[_WS] = ws
     st.session_state["scope"] = {}
-    if old is not None and old is not ws:
-        old.close()
 
 
 def new_private_workspace(sample: bool) -> None:
