@@ -51,7 +51,6 @@ MESSAGES = {
     "sidebar.data_status": ("Data loaded", "已载入数据"),
     "sidebar.no_data": ("No tables loaded yet.", "尚未载入任何表。"),
     "sidebar.rows": ("{rows} rows", "{rows} 行"),
-    "sidebar.language": ("Language", "语言"),
     "sidebar.presenter": ("Presenter mode", "演示模式"),
     "sidebar.presenter_help": ("Wide layout, large type, no sidebar: for screen-sharing. Also ?present=1 in the URL.",
                                "宽屏、大字号、隐藏侧栏，适合投屏。也可在网址后加 ?present=1。"),
