@@ -94,11 +94,12 @@ def ensure_session() -> None:
     if "scope" not in state:
         state["scope"] = {}
     holder = _session_holder()
-    injected = state.get(_WS)
-    if injected is not None and injected is not holder.ws:
-        holder.set(injected)  # a workspace put in place directly (tests)
-    if holder.ws is None:
+    current = state.get(_WS)
+    if current is None:
+        # A new session always starts on its own fresh private copy of the sample.
         holder.set(session_workspace())
+    elif current is not holder.ws:
+        holder.set(current)  # a workspace put in place directly (tests)
     state[_WS] = holder.ws
 
 

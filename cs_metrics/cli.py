@@ -114,11 +114,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from cs_metrics import simulate
 
-    result = simulate.simulate_report(
-        args.churn or None, arpa=args.arpa, gross_margin=args.gross_margin,
-        cost_to_serve=args.cost_to_serve, cac=args.cac, onboarding=args.onboarding,
-        monthly_expansion=args.expansion, horizon_months=args.horizon,
-        churn_basis="monthly" if args.monthly else "annual")
+    try:
+        result = simulate.simulate_report(
+            args.churn or None, arpa=args.arpa, gross_margin=args.gross_margin,
+            cost_to_serve=args.cost_to_serve, cac=args.cac, onboarding=args.onboarding,
+            monthly_expansion=args.expansion, horizon_months=args.horizon,
+            churn_basis="monthly" if args.monthly else "annual")
+    except InputError as exc:
+        lines = simulate.error_text(exc, args.lang).splitlines()
+        raise InputError(lines[0], lines) from None
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     else:

@@ -15,12 +15,12 @@ CATEGORY = [BLUE, GREEN, AMBER, RED, PURPLE, TEAL, GREY, "#BF3989", "#953800", "
 
 def style(chart: alt.TopLevelMixin, height: int = 360) -> alt.TopLevelMixin:
     """Apply the house theme: readable fonts, no chart border, consistent colours."""
-    return (
-        chart.properties(height=height)
-        .configure(font=FONT)
-        .configure_axis(labelFontSize=13, titleFontSize=14, labelLimit=220, gridColor="#EAEEF2")
-        .configure_legend(labelFontSize=13, titleFontSize=13, orient="bottom", labelLimit=260)
-        .configure_title(fontSize=16, anchor="start")
-        .configure_view(strokeWidth=0)
-        .configure_range(category=CATEGORY)
+    # One configure call: each .configure_*() deep-copies the whole chart.
+    return chart.properties(height=height).configure(
+        font=FONT,
+        axis=alt.AxisConfig(labelFontSize=13, titleFontSize=14, labelLimit=220, gridColor="#EAEEF2"),
+        legend=alt.LegendConfig(labelFontSize=13, titleFontSize=13, orient="bottom", labelLimit=260),
+        title=alt.TitleConfig(fontSize=16, anchor="start"),
+        view=alt.ViewConfig(strokeWidth=0),
+        range=alt.RangeConfig(category=CATEGORY),
     )

@@ -1,0 +1,107 @@
+"""Account 360 and the QBR deck on a big workspace: prints the figures issue 7 asks for.
+
+Targets: Account 360 first render ≤ 1 s server time on 100k accounts; a deck built in ≤ 5 s.
+
+    python benchmarks/bench_account.py                 # builds generate(100_000, 60) in a temp dir
+    python benchmarks/bench_account.py --workspace W   # reuses a workspace file built before
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def build(path: Path, n_accounts: int, months: int) -> None:
+    from cs_metrics.workspace import Workspace
+    from sample_data.generator import generate
+
+    started = time.perf_counter()
+    ws = Workspace.create(path)
+    for kind, frame in generate(n_accounts, months).items():
+        ws.write_frame(kind, frame, source_file="benchmark")
+    ws.set_setting("currency", "USD")
+    ws.con.execute("CHECKPOINT")
+    ws.close()
+    print(f"built {n_accounts:,} accounts x {months} months in {time.perf_counter() - started:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workspace", type=Path)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--months", type=int, default=60)
+    args = parser.parse_args()
+
+    from streamlit.testing.v1 import AppTest
+
+    from cs_metrics import account, deck, northstar
+    from cs_metrics.workspace import Workspace
+
+    tmp = Path(tempfile.mkdtemp(prefix="polaris_bench_account_"))
+    try:
+        path = tmp / "bench.duckdb"
+        if args.workspace:
+            shutil.copyfile(args.workspace, path)
+        else:
+            build(path, args.accounts, args.months)
+        ws = Workspace.open(path)
+        ws.set_setting("northstar", northstar.make_config(ws.con, "reports_created", "events").to_setting())
+        n = account.account_count(ws.con)
+        target = account.search_accounts(ws.con, "", limit=1).iloc[0]["account_id"]
+        print(f"workspace: {n:,} accounts; account shown: {target}")
+        # The page runs first, on a freshly opened workspace: nothing cached, nothing warm.
+        page = AppTest.from_file(str(ROOT / "pages" / "account_360.py"), default_timeout=120)
+        page.session_state["polaris_ws"] = ws
+        page.query_params["account"] = target
+        started = time.perf_counter()
+        page.run()
+        first = time.perf_counter() - started
+        assert not page.exception, page.exception
+        started = time.perf_counter()
+        page.run()
+        again = time.perf_counter() - started
+        other = account.search_accounts(ws.con, "", limit=2).iloc[1]["account_id"]
+        page.query_params["account"] = other
+        page.session_state["account_pick"] = other
+        started = time.perf_counter()
+        page.run()
+        switch = time.perf_counter() - started
+        print(f"Account 360 first render: {first:.2f} s (target <= 1 s); rerun {again:.2f} s; "
+              f"another account {switch:.2f} s")
+
+        started = time.perf_counter()
+        peers = northstar.peer_medians(ws.con)
+        t_peers = time.perf_counter() - started
+        started = time.perf_counter()
+        csat = account.segment_csat(ws.con)
+        t_csat = time.perf_counter() - started
+        started = time.perf_counter()
+        view = account.account_view(ws.con, target, peers=peers, csat_peers=csat, with_health=False,
+                                    with_signals=False)
+        t_view = time.perf_counter() - started
+        started = time.perf_counter()
+        account.account_view(ws.con, target, peers=peers, csat_peers=csat, with_health=False)
+        t_signals = time.perf_counter() - started
+        print(f"core: peer medians {t_peers:.3f} s and tier CSAT {t_csat:.3f} s (both cached per data version); "
+              f"one account's view {t_view:.3f} s; with risk reasons and opportunities {t_signals:.3f} s "
+              "(on request above 20,000 accounts)")
+
+        for label, hide in (("cold (first vl-convert call)", False), ("warm", False), ("warm, hide money, zh", True)):
+            started = time.perf_counter()
+            data = deck.build_deck(view, "zh" if hide else "en", "USD", hide_money=hide)
+            print(f"QBR deck {label}: {time.perf_counter() - started:.2f} s, {len(data) / 1024:.0f} KiB (target <= 5 s)")
+        ws.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

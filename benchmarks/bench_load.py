@@ -1,0 +1,129 @@
+"""Loading speed and memory: Polaris' ingest against DuckDB's own CSV reader on the same files.
+
+    python benchmarks/bench_load.py [--out benchmarks/out] [--mrr-rows 1000000]
+                                    [--usage-rows 10000000] [--runs 1]
+
+For each file (a long MRR CSV and a weekly usage CSV) two runs are timed, each in its own
+Python process so that peak memory (max RSS) is that run's alone:
+
+* ``duckdb``: ``CREATE TABLE t AS SELECT * FROM read_csv('file')`` into a new database file;
+* ``polaris``: ``cs_metrics.ingest.load_path`` into a new workspace file (inspect, detect
+  kind and mapping, type every column in SQL, validate, load in one transaction).
+
+Prints seconds, the ratio polaris / duckdb (target: at most 1.5) and peak RSS (target:
+under 2 GB). Inputs are reused from ``--out`` when present; otherwise they are written by
+``benchmarks/make_bench_data.py`` (the sample company's generator), or, if that script is
+missing or fails, by a plain DuckDB generator with the same columns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_RATIO = 1.5
+TARGET_RSS_MB = 2048
+
+
+def _child(mode: str, csv_path: str, db_path: str) -> None:
+    """One timed run (in a fresh process); prints a JSON line with seconds, rows and max RSS."""
+    sys.path.insert(0, str(ROOT))
+    import duckdb
+
+    started = time.perf_counter()
+    if mode == "duckdb":
+        con = duckdb.connect(db_path)
+        con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{csv_path}')")
+        rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+        con.close()
+        kind = ""
+    else:
+        from cs_metrics import ingest
+        from cs_metrics.workspace import Workspace
+
+        ws = Workspace.create(db_path)
+        result = ingest.load_path(ws, csv_path)
+        rows, kind = result.rows, result.kind
+        ws.close()
+    seconds = time.perf_counter() - started
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rows": rows, "rss_mb": rss_mb, "kind": kind}))
+
+
+def _run(mode: str, csv_path: Path) -> dict:
+    with tempfile.TemporaryDirectory(prefix="polaris_bench_") as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        out = subprocess.run([sys.executable, __file__, "--child", mode, str(csv_path), str(db)],
+                             capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{mode} run on {csv_path.name} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _simple_inputs(out: Path, mrr_rows: int, usage_rows: int) -> None:
+    """Plain equivalents of make_bench_data's files: 20,000 accounts, monthly MRR, weekly usage."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT 'KH' || (100000 + i % 20000)::VARCHAR AS account_id,
+        (DATE '2020-01-01' + to_months(CAST(i // 20000 AS INTEGER)))::DATE AS month,
+        round(100 + (i * 7919) % 100000 / 10.0, 2) AS mrr FROM range({mrr_rows}) t(i))
+        TO '{(out / 'mrr.csv').as_posix()}' (HEADER)""")
+    con.execute(f"""COPY (SELECT 'KH' || (100000 + i % 20000)::VARCHAR AS account_id,
+        (DATE '2020-01-06' + to_days(CAST(7 * (i // 20000) AS INTEGER)))::DATE AS date,
+        (i * 7) % 50 AS active_users, 50 AS seats, (i * 13) % 1000 AS events, (i * 3) % 17 AS reports_created
+        FROM range({usage_rows}) t(i)) TO '{(out / 'usage.csv').as_posix()}' (HEADER)""")
+
+
+def _ensure_inputs(out: Path, mrr_rows: int, usage_rows: int) -> str:
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "mrr.csv").exists() and (out / "usage.csv").exists():
+        return "reused"
+    maker = ROOT / "benchmarks" / "make_bench_data.py"
+    if maker.exists():
+        done = subprocess.run([sys.executable, str(maker), "--out", str(out), "--mrr-rows", str(mrr_rows),
+                               "--usage-rows", str(usage_rows)], capture_output=True, text=True, check=False)
+        if done.returncode == 0 and (out / "mrr.csv").exists() and (out / "usage.csv").exists():
+            return "make_bench_data.py"
+    _simple_inputs(out, mrr_rows, usage_rows)
+    return "simple generator"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--child":
+        _child(*argv[1:4])
+        return 0
+    parser = argparse.ArgumentParser(description="Time Polaris' ingest against DuckDB's read_csv.")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    parser.add_argument("--mrr-rows", type=int, default=1_000_000)
+    parser.add_argument("--usage-rows", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=1, help="runs per measurement; the fastest is kept")
+    args = parser.parse_args(argv)
+    origin = _ensure_inputs(args.out, args.mrr_rows, args.usage_rows)
+    print(f"inputs: {args.out} ({origin})")
+    print(f"{'file':<10} {'rows':>12} {'duckdb s':>9} {'polaris s':>10} {'ratio':>6} "
+          f"{'duckdb MB':>10} {'polaris MB':>11}  verdict")
+    ok = True
+    for name in ("mrr.csv", "usage.csv"):
+        path = args.out / name
+        base = min((_run("duckdb", path) for _ in range(args.runs)), key=lambda r: r["seconds"])
+        ours = min((_run("polaris", path) for _ in range(args.runs)), key=lambda r: r["seconds"])
+        ratio = ours["seconds"] / base["seconds"]
+        good = ratio <= TARGET_RATIO and ours["rss_mb"] < TARGET_RSS_MB and ours["rows"] == base["rows"]
+        ok &= good
+        print(f"{name:<10} {ours['rows']:>12,} {base['seconds']:>9.2f} {ours['seconds']:>10.2f} {ratio:>6.2f} "
+              f"{base['rss_mb']:>10.0f} {ours['rss_mb']:>11.0f}  {'ok' if good else 'MISSED'} ({ours['kind']})")
+    print(f"targets: ratio <= {TARGET_RATIO}, peak RSS < {TARGET_RSS_MB} MB")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Concurrent sessions: N browser sessions load a file and navigate at once; page times and memory.
+
+Usage (from the repo root)::
+
+    .venv/bin/python benchmarks/bench_load_sessions.py              # 20 sessions, own server
+    .venv/bin/python benchmarks/bench_load_sessions.py --sessions 5 --pages overview retention health
+
+It starts ``streamlit run app.py`` on loopback (a temporary data folder, the sample company),
+opens N headless-Chromium contexts (one Streamlit session each) and drives them in lockstep:
+open the Data page, upload a different accounts file each (GBK, Chinese headers, a unique
+number of rows), check it, load it, then visit the given pages. Every step is issued to all
+sessions at once, then each is timed until its script run has finished. It checks after
+every step that no page shows an error and, on the Overview, that each session sees its own
+row count (no cross-talk). Then it closes every session and measures the server's memory
+(VmRSS) and its open workspace files once Streamlit has dropped the sessions.
+
+Prints p50/p95/max per step and over all page views, RSS before / at peak / after, and the
+session workspace files still open by the server. Exit status 1 when a check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from cs_metrics.i18n import t  # noqa: E402
+from tests.browser.support import (  # noqa: E402
+    accounts_csv, click_nav, launch_browser, metric_value, page_errors, rss_mb, server_fds, settle,
+    settle_all, start_server)
+
+SAMPLE_ACCOUNTS = 1000
+
+
+@dataclass
+class LoadReport:
+    sessions: int
+    step_times: dict[str, list[float]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    rss_before_mb: float = 0.0
+    rss_peak_mb: float = 0.0
+    rss_after_mb: float = 0.0
+    open_session_files_peak: int = 0
+    open_session_files_after: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def page_times(self) -> list[float]:
+        return [x for times in self.step_times.values() for x in times]
+
+    def percentile(self, q: float, values: list[float] | None = None) -> float:
+        data = sorted(self.page_times if values is None else values)
+        if not data:
+            return float("nan")
+        if len(data) == 1:
+            return data[0]
+        return statistics.quantiles(data, n=100, method="inclusive")[int(q) - 1]
+
+    def lines(self) -> list[str]:
+        out = [f"{self.sessions} concurrent sessions, {len(self.page_times)} page views, {self.wall_s:.0f} s wall"]
+        for step, times in self.step_times.items():
+            out.append(f"  {step:<22s} p50 {self.percentile(50, times):5.1f} s   p95 {self.percentile(95, times):5.1f} s"
+                       f"   max {max(times):5.1f} s")
+        out.append(f"  {'all page views':<22s} p50 {self.percentile(50):5.1f} s   p95 {self.percentile(95):5.1f} s")
+        out.append(f"server RSS: before {self.rss_before_mb:.0f} MB, peak {self.rss_peak_mb:.0f} MB, "
+                   f"after the sessions closed {self.rss_after_mb:.0f} MB")
+        out.append(f"session workspace files open: peak {self.open_session_files_peak}, "
+                   f"after {len(self.open_session_files_after)}")
+        out.extend(f"PROBLEM: {p}" for p in self.problems)
+        return out
+
+
+def _poke(url: str) -> None:
+    """One HTTP request, so the server's session store runs its expiry (it expires lazily)."""
+    try:
+        urllib.request.urlopen(url + "/_stcore/health", timeout=5).read()
+    except OSError:
+        pass
+
+
+def _expire_sessions(browser, url: str, ttl_s: float) -> None:
+    """Let closed sessions pass their TTL, then open and close one session: Streamlit's session
+    store (a TTL cache) drops expired sessions only when it is next written to."""
+    time.sleep(ttl_s + 1.0)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(url + "/data?lang=en")
+    settle(page, timeout_s=120)
+    ctx.close()
+    time.sleep(ttl_s + 1.0)
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(url + "/data?lang=en")
+    settle(page, timeout_s=120)
+    ctx.close()
+    _poke(url)
+    gc.collect()
+
+
+def run_load(browser, url: str, pid: int, data_dir: Path, n_sessions: int = 20,
+             pages: tuple[str, ...] = ("retention",), session_ttl_s: float = 2.0,
+             step_timeout_s: float = 240) -> LoadReport:
+    """Drive ``n_sessions`` sessions of the app at ``url`` in lockstep (see the module doc)."""
+    report = LoadReport(sessions=n_sessions)
+    files_dir = Path(tempfile.mkdtemp(prefix="polaris_load_"))
+    sessions_dir = data_dir / "sessions"
+    started = time.time()
+
+    # Warm up: one session through the same steps, so imports and the first-run costs are not
+    # counted as growth; then the baseline.
+    _expire_sessions(browser, url, session_ttl_s)
+    report.rss_before_mb = rss_mb(pid)
+    peak = report.rss_before_mb
+
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(n_sessions)]
+    tabs = [c.new_page() for c in contexts]
+    rows = [3 + i for i in range(n_sessions)]  # a different row count per session
+    files = [accounts_csv(files_dir, f"客户台账_{i}.csv", f"S{i:02d}K", rows[i], marker=f"会话{i}号客户")
+             for i in range(n_sessions)]
+
+    def step(name: str, action) -> None:
+        nonlocal peak
+        for i, tab in enumerate(tabs):
+            action(i, tab)
+        try:
+            report.step_times[name] = settle_all(tabs, timeout_s=step_timeout_s)
+        except TimeoutError as exc:
+            report.problems.append(f"{name}: {exc}")
+            raise
+        peak = max(peak, rss_mb(pid))
+        for i, tab in enumerate(tabs):
+            errors = page_errors(tab)
+            if errors:
+                report.problems.append(f"session {i}, {name}: {errors[0][:300]}")
+
+    try:
+        for tab in tabs:
+            tab.set_default_timeout(step_timeout_s * 1000)
+        step("open (new session)", lambda i, tab: tab.goto(url + "/data?lang=en", wait_until="commit"))
+        step("upload", lambda i, tab: tab.locator('[data-testid="stFileUploader"] input[type="file"]')
+             .first.set_input_files(str(files[i])))
+        step("check", lambda i, tab: tab.get_by_role("button", name=t("data.check", "en"), exact=True).first.click())
+        step("load", lambda i, tab: tab.get_by_role("button", name=t("data.load", "en"), exact=True).first.click())
+        step("overview", lambda i, tab: click_nav(tab, "overview"))
+        for i, tab in enumerate(tabs):
+            expected = f"{SAMPLE_ACCOUNTS + rows[i]:,}"
+            shown = metric_value(tab, t("overview.accounts", "en"))
+            listed = f"{t('kind.accounts', 'en')}: {t('sidebar.rows', 'en', rows=str(rows[i]))}"
+            main = tab.locator('[data-testid="stMain"]').inner_text()
+            if shown != expected or listed not in main:
+                report.problems.append(f"session {i}: Overview shows {shown} accounts (expected {expected}) "
+                                       f"or lacks {listed!r}: cross-talk or a lost load")
+        for name in pages:
+            step(name, lambda i, tab, name=name: click_nav(tab, name))
+        report.open_session_files_peak = len({f for f in server_fds(pid, sessions_dir) if f.endswith(".duckdb")})
+    finally:
+        for ctx in contexts:
+            ctx.close()
+    _expire_sessions(browser, url, session_ttl_s)
+    report.rss_peak_mb = peak
+    report.rss_after_mb = rss_mb(pid)
+    report.open_session_files_after = [f for f in server_fds(pid, sessions_dir) if f.endswith(".duckdb")]
+    report.wall_s = time.time() - started
+    return report
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--pages", nargs="*", default=["retention", "health"],
+                    help="pages visited after the load (URL paths), in order")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    data_dir = Path(tempfile.mkdtemp(prefix="polaris_bench_")) / "data"
+    server = start_server(data_dir, session_ttl=2)
+    try:
+        with sync_playwright() as pw:
+            browser = launch_browser(pw)
+            try:
+                report = run_load(browser, server.url, server.pid, data_dir, n_sessions=args.sessions,
+                                  pages=tuple(args.pages))
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+    print("\n".join(report.lines()))
+    return 1 if report.problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

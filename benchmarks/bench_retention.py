@@ -1,0 +1,156 @@
+"""Benchmark of the Retention issue: 100,000 accounts × 60 months of the sample company.
+
+Prints:
+- the time to build the workspace (generate + write_frame; not part of the targets);
+- the full retention report (``retention_summary``) on a freshly opened workspace — the
+  MRR matrix is built inside this call — and again once the matrix exists (target ≤ 1 s);
+- the same report by a straightforward pandas implementation
+  (``benchmarks/pandas_retention.py``), with and without reading the tables out of DuckDB,
+  and the speed-up (target ≥ 2×), after checking both reports are identical;
+- the Retention page's first render on that workspace, as the server time of the script
+  run (AppTest; Streamlit's cache empty, the workspace freshly opened; target ≤ 1.5 s).
+
+Usage: ``python benchmarks/bench_retention.py [--accounts 100000] [--months 60] [--keep DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from cs_metrics import revenue  # noqa: E402
+from cs_metrics.workspace import Workspace  # noqa: E402
+from pandas_retention import pandas_report  # noqa: E402
+
+
+def build(folder: Path, accounts: int, months: int) -> Path:
+    from sample_data.generator import generate
+
+    path = folder / "bench_retention.duckdb"
+    if path.exists():
+        return path
+    started = time.perf_counter()
+    tables = generate(accounts, months)
+    ws = Workspace.create(path)
+    for kind in ("accounts", "mrr", "nps"):
+        ws.write_frame(kind, tables[kind], source_file="benchmark")
+    ws.set_setting("currency", "USD")
+    ws.con.execute("CHECKPOINT")
+    ws.close()
+    print(f"workspace: {accounts:,} accounts x {months} months, {len(tables['mrr']):,} MRR rows, "
+          f"built in {time.perf_counter() - started:.1f} s (not a target)")
+    return path
+
+
+def best_of(n: int, func) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(n):
+        gc.collect()
+        started = time.perf_counter()
+        result = func()
+        times.append(time.perf_counter() - started)
+    return min(times), result
+
+
+def report_timings(path: Path) -> None:
+    cold = []
+    for _ in range(3):
+        ws = Workspace.open(path)
+        started = time.perf_counter()
+        ours = revenue.retention_summary(ws.con)
+        cold.append(time.perf_counter() - started)
+        warm, _ = best_of(3, lambda: revenue.retention_summary(ws.con))
+        ws.close()
+    print(f"retention_summary, fresh workspace (builds the MRR matrix): {min(cold):.3f} s "
+          f"(best of 3; runs {', '.join(f'{c:.3f}' for c in cold)})  target <= 1 s")
+    print(f"retention_summary, matrix already built:                   {warm:.3f} s")
+
+    ws = Workspace.open(path)
+
+    def read_tables():
+        return (ws.con.execute("SELECT account_id, month, mrr FROM mrr").df(),
+                ws.con.execute("SELECT account_id, status FROM accounts").df(),
+                ws.con.execute("SELECT account_id, date, score FROM nps").df())
+
+    read_time, frames = best_of(3, read_tables)
+    compute_time, theirs = best_of(3, lambda: pandas_report(*frames))
+    ws.close()
+    same = theirs == ours
+    print(f"pandas reference: reading the tables {read_time:.3f} s + computing {compute_time:.3f} s "
+          f"= {read_time + compute_time:.3f} s; identical report: {same}")
+    if not same:
+        print("  DuckDB :", ours)
+        print("  pandas :", theirs)
+    print(f"speed-up, fresh DuckDB report vs pandas compute only (tables already in memory): "
+          f"{compute_time / min(cold):.1f}x  target >= 2x")
+    print(f"speed-up, fresh DuckDB report vs pandas read + compute:                          "
+          f"{(read_time + compute_time) / min(cold):.1f}x")
+
+
+PAGE_WRAPPER = """
+import sys, time
+sys.path.insert(0, {root!r})
+import runpy
+import streamlit as st
+_started = time.perf_counter()
+try:
+    runpy.run_path({page!r}, run_name="__main__")
+finally:
+    st.session_state["_bench_seconds"] = time.perf_counter() - _started
+"""
+
+
+def page_timing(path: Path, folder: Path) -> None:
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["POLARIS_DATA_DIR"] = str(folder)
+    wrapper = folder / "retention_page_timed.py"
+    wrapper.write_text(textwrap.dedent(PAGE_WRAPPER.format(root=str(ROOT), page=str(ROOT / "pages" / "retention.py"))))
+    results = []
+    for lang in ("en", "zh"):
+        import streamlit as st
+
+        st.cache_data.clear()
+        at = AppTest.from_file(str(wrapper), default_timeout=300)
+        at.session_state["lang"] = lang
+        at.session_state["polaris_ws"] = Workspace.open(path)
+        started = time.perf_counter()
+        at.run()
+        wall = time.perf_counter() - started
+        if at.exception:
+            print("page raised:", at.exception)
+            return
+        results.append((lang, at.session_state["_bench_seconds"], wall, len(at.metric)))
+        at.session_state["polaris_ws"].close()
+    for lang, server, wall, tiles in results:
+        print(f"Retention page first render ({lang}): server time {server:.3f} s "
+              f"(AppTest wall {wall:.3f} s, {tiles} KPI tiles)  target <= 1.5 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--months", type=int, default=60)
+    parser.add_argument("--keep", help="folder to keep (and reuse) the benchmark workspace in")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.keep) if args.keep else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = build(folder, args.accounts, args.months)
+        report_timings(path)
+        page_timing(path, folder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1136 @@
+"""Health: a 0–100 score per account and month, its explanation, and proof that it predicts churn.
+
+The score of account *a* in month *m* is the weighted mean of the component scores that
+the workspace's data can support (each 0–100, by the visible rules in :data:`RULES`)::
+
+    score(a, m) = Σ_i w_i · s_i(a, m) / Σ_i w_i        over components i with data for (a, m)
+
+so a missing input drops out and its weight is spread over the others in proportion.
+**Coverage** = Σ w_i over the components with data ÷ Σ w_i over all components with a
+weight: the share of the model that stands behind the score.
+
+Components (each scored 0–100; "month end" is the last day of *m*):
+
+* ``usage_level`` — usage per seat in the month (events, else active users, per reported
+  date of the usage table, ÷ seats) against the median account that month: none → 0,
+  the median → 50, twice the median or more → 100 (linear: 50 × usage ÷ median).
+* ``usage_trend`` — usage in the month against the account's own average of the 3 months
+  before: ratio ≥ 1 → 100, 0.75 → 50, ≤ 0.5 → 0 (linear: 200 × (ratio − 0.5)).
+  No usage now and before → 0; no earlier month → no score.
+* ``breadth`` — average active users ÷ seats; 80 % or more → 100, linear to 0.
+* ``northstar`` — the North Star measure (setting ``northstar`` = a usage column; default
+  the first extra numeric usage column, e.g. ``reports_created``) per seat, against the
+  median account that month (like ``usage_level``).
+* ``support`` — 100 − 25 per urgent (P1) ticket open at month end − 10 per other ticket
+  open at month end for more than 14 days − 5 per ticket opened in the month, floored at 0.
+* ``csat`` — mean ticket satisfaction over the last 6 months, rescaled from the data's
+  scale (0–1, 1–5, 0–10 or 0–100, read from the data) to 0–100.
+* ``nps`` — the account's latest NPS answer (mean of the month's answers) in the last 12
+  months × 10.
+* ``recency`` — days from the last usage with any activity to month end: ≤ 7 days → 100,
+  ≥ 60 days → 0, linear between; never active → 0.
+* ``payment`` — from an accounts column where present: days overdue (0 → 100, ≥ 60 → 0),
+  an overdue flag (yes → 0, no → 100) or a payment status (paid/current → 100, overdue/late
+  → 25, collections/unpaid/failed → 0). A snapshot: scored in the latest month only.
+* ``goals`` — mean attainment of the account's goals: (current − baseline) ÷ (target −
+  baseline), clipped to 0…1, × 100 (status achieved 100 / on track 75 / at risk 35 /
+  missed 0 where the numbers are missing). A snapshot: scored in the latest month only.
+
+Usage, tickets and NPS count only inside the months their table covers; inside that
+range an account with no rows has none (no usage is a usage level of 0, no tickets is
+a support score of 100).
+
+Bands: green ≥ 70, yellow 40–69.99, red < 40 (movable). A CSM's manual colour
+(``accounts.manual_health``) is reported beside the computed band, never in place of it.
+
+The model is judged by what it predicts (:func:`backtest`): for every month, the score
+against churn within the next N months (churn = MRR drops to 0, or the churn date),
+as an AUC and the churn rate of each band.
+
+>>> scored = apply_weights(pd.DataFrame({"usage_level": [80.0], "support": [40.0], "nps": [np.nan]}),
+...                        {"usage_level": 3, "support": 1, "nps": 1})
+>>> round(float(scored.loc[0, "score"]), 1), round(float(scored.loc[0, "coverage"]), 2)
+(70.0, 0.8)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from cs_metrics.errors import InputError
+from cs_metrics.scope import Scope, quote_ident, table_columns
+
+COMPONENTS: tuple[str, ...] = (
+    "usage_level", "usage_trend", "breadth", "northstar", "support", "csat", "nps",
+    "recency", "payment", "goals",
+)
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "usage_level": 15, "usage_trend": 15, "breadth": 15, "northstar": 10, "support": 10,
+    "csat": 5, "nps": 10, "recency": 10, "payment": 5, "goals": 5,
+}
+DEFAULT_BANDS: dict[str, float] = {"green": 70.0, "red": 40.0}
+BANDS: tuple[str, ...] = ("green", "yellow", "red")
+DEFAULT_HORIZON = 3
+# Fewer distinct churn events than this and a backtest or a fit says "too few to judge".
+MIN_CHURN_EVENTS = 10
+
+# The visible rules of the component scores (see the module docstring).
+RULES: dict[str, float] = {
+    "trend_months": 3,
+    "breadth_full": 0.8,
+    "support_p1": 25,
+    "support_old": 10,
+    "support_new": 5,
+    "support_old_days": 14,
+    "csat_months": 6,
+    "nps_months": 12,
+    "recency_full_days": 7,
+    "recency_zero_days": 60,
+    "overdue_zero_days": 60,
+}
+SNAPSHOT_COMPONENTS = ("payment", "goals")
+
+_USAGE_CANONICAL = {"account_id", "date", "active_users", "seats", "events", "_source_key", "_source_file"}
+_NUMERIC_TYPES = ("DOUBLE", "FLOAT", "REAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT",
+                  "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "DECIMAL")
+_OVERDUE_DAYS = ("days_overdue", "overdue_days", "days_past_due", "past_due_days", "dpd")
+_OVERDUE_FLAG = ("overdue", "is_overdue", "payment_overdue", "past_due", "is_past_due")
+_PAYMENT_STATUS = ("payment_status", "billing_status", "invoice_status", "collection_status")
+
+
+# Settings
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+        "AND table_schema = current_schema()", [name]).fetchone()
+    return bool(row and row[0])
+
+
+def _saved_settings(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    import json
+
+    if not _table_exists(con, "_polaris_settings"):
+        return {}
+    rows = con.execute(
+        "SELECT key, value FROM _polaris_settings WHERE key IN ('health.weights', 'health.bands', 'northstar')"
+    ).fetchall()
+    return {key: json.loads(value) for key, value in rows}
+
+
+def health_settings(con: duckdb.DuckDBPyConnection | None = None,
+                    settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The health model's settings: defaults ← the workspace's saved settings ← ``settings``.
+
+    ``settings`` uses the workspace keys: ``{"health.weights": {...}, "health.bands":
+    {"green": 70, "red": 40}, "northstar": "reports_created"}``. Returns
+    ``{"weights": {component: weight}, "bands": {"green", "red"}, "northstar": str | None}``
+    with weights and bands validated.
+    """
+    merged: dict[str, Any] = {}
+    if con is not None:
+        merged.update(_saved_settings(con))
+    merged.update({k: v for k, v in (settings or {}).items() if v is not None})
+    weights = merged.get("health.weights")
+    return {
+        "weights": validate_weights(weights if weights is not None else DEFAULT_WEIGHTS),
+        "bands": validate_bands(merged.get("health.bands") or DEFAULT_BANDS),
+        "northstar": merged.get("northstar") or None,
+    }
+
+
+def validate_weights(weights: Mapping[str, Any]) -> dict[str, float]:
+    """Every component's weight as a float ≥ 0 (a component not given weighs 0).
+
+    Raises InputError for a negative or non-numeric weight, an unknown component, or
+    weights that are all 0.
+    """
+    unknown = sorted(set(weights) - set(COMPONENTS))
+    if unknown:
+        raise InputError(f"Unknown health component(s): {', '.join(unknown)}. "
+                         f"Known: {', '.join(COMPONENTS)}.")
+    out: dict[str, float] = {}
+    for name in COMPONENTS:
+        value = weights.get(name, 0)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"The weight of '{name}' must be a number, got {value!r}.") from None
+        if math.isnan(number) or number < 0:
+            raise InputError(f"The weight of '{name}' must be 0 or more, got {value!r}.")
+        out[name] = number
+    if sum(out.values()) <= 0:
+        raise InputError("At least one health component needs a weight above 0.")
+    return out
+
+
+def normalise_weights(weights: Mapping[str, Any]) -> dict[str, float]:
+    """Weights as shares of 1: w_i / Σ w (components with weight 0 get 0)."""
+    valid = validate_weights(weights)
+    total = sum(valid.values())
+    return {k: v / total for k, v in valid.items()}
+
+
+def validate_bands(bands: Mapping[str, Any]) -> dict[str, float]:
+    """``{"green": g, "red": r}`` with 0 ≤ r ≤ g ≤ 100; green ≥ g, red < r, yellow between."""
+    try:
+        green, red = float(bands.get("green", DEFAULT_BANDS["green"])), float(bands.get("red", DEFAULT_BANDS["red"]))
+    except (TypeError, ValueError):
+        raise InputError(f"Band thresholds must be numbers, got {dict(bands)!r}.") from None
+    if not (0 <= red <= green <= 100):
+        raise InputError(f"Band thresholds need 0 ≤ red ({red:g}) ≤ green ({green:g}) ≤ 100.")
+    return {"green": green, "red": red}
+
+
+# Inputs
+def _numeric_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "AND table_schema = current_schema() ORDER BY ordinal_position", [table]).fetchall()
+    return [name for name, dtype in rows if str(dtype).upper().split("(")[0] in _NUMERIC_TYPES]
+
+
+@dataclass(frozen=True)
+class HealthInputs:
+    """Which data feeds which component, as found in the workspace.
+
+    ``revenue`` is 'mrr', 'subscriptions' (through ``cs_metrics.revenue``), 'accounts'
+    (status and dates only) or None; ``components`` lists the components that have an
+    input; ``northstar`` is the usage column used as the North Star.
+    """
+
+    revenue: str | None
+    components: tuple[str, ...]
+    usage_measure: str | None = None
+    northstar: str | None = None
+    seats_source: str | None = None
+    csat_scale: tuple[float, float] | None = None
+    payment_column: str | None = None
+    columns: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def northstar_candidates(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Extra numeric usage columns (not active_users / seats / events): North Star candidates."""
+    if not _table_exists(con, "usage"):
+        return []
+    return [c for c in _numeric_columns(con, "usage") if c not in _USAGE_CANONICAL]
+
+
+def health_inputs(con: duckdb.DuckDBPyConnection, settings: Mapping[str, Any] | None = None) -> HealthInputs:
+    """What the workspace can feed into the health model (see :class:`HealthInputs`)."""
+    cfg = health_settings(con, settings)
+    cols = {k: frozenset(table_columns(con, k)) for k in
+            ("accounts", "mrr", "subscriptions", "usage", "tickets", "nps", "goals") if _table_exists(con, k)}
+    for kind in list(cols):
+        if "account_id" not in cols[kind]:
+            del cols[kind]
+    if "mrr" in cols and {"month", "mrr"} <= cols["mrr"]:
+        revenue: str | None = "mrr"
+    elif "subscriptions" in cols and _revenue_module() is not None:
+        revenue = "subscriptions"
+    elif "accounts" in cols:
+        revenue = "accounts"
+    else:
+        revenue = None
+    components: list[str] = []
+    usage_measure = northstar = seats_source = payment_column = None
+    csat_scale = None
+    usage = cols.get("usage", frozenset())
+    if "date" in usage:
+        usage_measure = "events" if "events" in usage else ("active_users" if "active_users" in usage else None)
+        if "seats" in usage:
+            seats_source = "usage"
+        elif "seats" in cols.get("accounts", frozenset()):
+            seats_source = "accounts"
+        candidates = northstar_candidates(con)
+        wanted = cfg["northstar"]
+        northstar = wanted if wanted in candidates else (candidates[0] if candidates else None)
+        if usage_measure:
+            components += ["usage_level", "usage_trend"]
+        if "active_users" in usage and seats_source:
+            components.append("breadth")
+        if northstar:
+            components.append("northstar")
+        if usage_measure or northstar or "active_users" in usage:
+            components.append("recency")
+    tickets = cols.get("tickets", frozenset())
+    if "created_at" in tickets:
+        components.append("support")
+        if "satisfaction" in tickets:
+            csat_scale = _csat_scale(con)
+            if csat_scale is not None:
+                components.append("csat")
+    if {"date", "score"} <= cols.get("nps", frozenset()):
+        components.append("nps")
+    accounts = cols.get("accounts", frozenset())
+    payment_column = next((c for c in _OVERDUE_DAYS + _OVERDUE_FLAG + _PAYMENT_STATUS if c in accounts), None)
+    if payment_column:
+        components.append("payment")
+    goals = cols.get("goals", frozenset())
+    if {"baseline", "target", "current"} <= goals or "status" in goals:
+        components.append("goals")
+    ordered = tuple(c for c in COMPONENTS if c in components)
+    return HealthInputs(revenue, ordered, usage_measure, northstar, seats_source, csat_scale,
+                        payment_column, cols)
+
+
+def _csat_scale(con: duckdb.DuckDBPyConnection) -> tuple[float, float] | None:
+    """The satisfaction scale, read from the data: 0–1, 1–5 (0–5), 0–10 or 0–100."""
+    lo, hi = con.execute(
+        "SELECT min(satisfaction), max(satisfaction) FROM tickets WHERE satisfaction IS NOT NULL").fetchone()
+    if hi is None:
+        return None
+    if hi <= 1:
+        return (0.0, 1.0)
+    if hi <= 5:
+        return (1.0, 5.0) if lo >= 1 else (0.0, 5.0)
+    if hi <= 10:
+        return (0.0, 10.0)
+    return (0.0, 100.0)
+
+
+def _revenue_module() -> Any:
+    try:
+        from cs_metrics import revenue
+    except ImportError:
+        return None
+    return revenue if hasattr(revenue, "mrr_monthly") else None
+
+
+# SQL helpers
+def _mi(expr: str) -> str:
+    """Month index (year × 12 + month − 1) of a DATE/TIMESTAMP expression."""
+    return f"(year({expr}) * 12 + month({expr}) - 1)"
+
+
+def _month_start(mi_expr: str) -> str:
+    return f"make_date(CAST(({mi_expr}) // 12 AS INTEGER), CAST(({mi_expr}) % 12 + 1 AS INTEGER), 1)"
+
+
+def _clamp(expr: str) -> str:
+    # DuckDB's greatest/least skip NULLs, so a missing input would become 0 or 100.
+    return f"(CASE WHEN ({expr}) IS NULL THEN NULL ELSE greatest(0.0, least(100.0, {expr})) END)"
+
+
+def _against_median(value: str, median: str) -> str:
+    """0–100 against the month's median account: 0 → 0, the median → 50, twice it or more
+    → 100 (linear). With a median of 0, any use scores 100 and none 50."""
+    return (f"(CASE WHEN {value} IS NULL THEN NULL WHEN {median} = 0 THEN "
+            f"(CASE WHEN {value} > 0 THEN 100.0 ELSE 50.0 END) ELSE "
+            f"least(100.0, 50.0 * {value} / {median}) END)")
+
+
+def _scope_sql(con: duckdb.DuckDBPyConnection, scope: Scope | None) -> tuple[str, dict[str, Any]]:
+    scope = scope or Scope()
+    if scope.is_empty or not _table_exists(con, "accounts"):
+        return "TRUE", {}
+    return scope.account_filter(con)
+
+
+def _range(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[int | None, int | None]:
+    col = quote_ident(column)
+    lo, hi = con.execute(
+        f"SELECT min({_mi(col)}), max({_mi(col)}) FROM {quote_ident(table)} "
+        f"WHERE account_id IS NOT NULL AND {col} IS NOT NULL").fetchone()
+    return (int(lo) if lo is not None else None, int(hi) if hi is not None else None)
+
+
+# Component scores
+def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
+                     settings: Mapping[str, Any] | None = None, raw: bool = False) -> pd.DataFrame:
+    """Component scores of every account in every month it was active (one SQL query).
+
+    Rows: account × month with MRR > 0 (from the ``mrr`` table; else the MRR matrix of
+    ``cs_metrics.revenue`` from subscriptions; else, with an accounts table alone, the
+    months of the activity tables between an account's start and churn dates).
+
+    Columns: ``account_id``, ``month`` (first day), ``arr`` (12 × MRR of the month),
+    ``months_to_churn`` (months from this month to the next churn: MRR back to 0 or the
+    churn date; NaN when none is seen in the data), ``months_after`` (months of data after
+    this one), one column per component in :data:`COMPONENTS` (0–100, NaN = no data),
+    ``utilisation`` (average active users ÷ seats), ``events_month`` and ``seats``; with
+    ``raw=True`` also the measures behind the components: ``usage_rate`` (usage per
+    reported date), ``usage_prev`` (its mean over the 3 months before), ``northstar_rate``,
+    ``open_p1``, ``open_old``, ``tickets_new``, ``csat_mean`` (data scale), ``nps_latest``
+    (0–10) and ``days_since_activity``.
+
+    Scores are computed over every account and then filtered to ``scope``, so an account
+    scores the same whatever filter is on (the medians are those of all accounts).
+    Each input is aggregated by account and month and hash-joined to the paying months;
+    then one window pass per account (trend, recency, CSAT, NPS, the end of each paying
+    run) and one median per month. Rows come in no particular order.
+    """
+    inputs = health_inputs(con, settings)
+    if inputs.revenue is None:
+        return _empty_components(raw)
+    scope_sql, scope_params = _scope_sql(con, scope)
+    params: dict[str, Any] = dict(scope_params)
+    cols = inputs.columns
+    accounts = cols.get("accounts", frozenset())
+    usage = cols.get("usage", frozenset())
+    tickets = cols.get("tickets", frozenset())
+    comps = set(inputs.components)
+    ctes: list[str] = []
+
+    # Revenue: the paying months. A run of paying months ends where the next month is
+    # not paying (found by joining each month to the next).
+    if inputs.revenue in ("mrr", "subscriptions"):
+        source = "mrr" if inputs.revenue == "mrr" else _revenue_module().mrr_monthly(con)
+        if source is None:
+            return _empty_components(raw)
+        last = con.execute(f"SELECT max({_mi('month')}) FROM {source} WHERE month IS NOT NULL").fetchone()[0]
+        if last is None:
+            return _empty_components(raw)
+        ctes.append(f"rev AS (SELECT account_id, {_mi('month')} AS mi, sum(mrr) AS mrr "
+                    f"FROM {source} WHERE account_id IS NOT NULL AND month IS NOT NULL "
+                    "GROUP BY 1, 2 HAVING sum(mrr) > 0)")
+    else:
+        spans = [_range(con, k, c) for k, c in (("usage", "date"), ("tickets", "created_at"), ("nps", "date"))
+                 if c in cols.get(k, frozenset())]
+        los = [lo for lo, _ in spans if lo is not None]
+        if not los:
+            return _empty_components(raw)
+        last = max(hi for _, hi in spans if hi is not None)
+        params["first_mi"] = min(los)
+        mrr_expr = "a.mrr" if "mrr" in accounts else "NULL::DOUBLE"
+        if "arr" in accounts:
+            mrr_expr = f"coalesce({mrr_expr}, a.arr / 12.0)"
+        conds = ["a.account_id IS NOT NULL"]
+        if "start_date" in accounts:
+            conds.append(f"(a.start_date IS NULL OR {_mi('a.start_date')} <= m.mi)")
+        if "churn_date" in accounts:
+            conds.append(f"(a.churn_date IS NULL OR {_mi('a.churn_date')} > m.mi)")
+            if "status" in accounts:
+                conds.append("NOT (lower(coalesce(a.status, '')) = 'churned' AND a.churn_date IS NULL)")
+        elif "status" in accounts:
+            conds.append("lower(coalesce(a.status, '')) <> 'churned'")
+        ctes.append(f"rev AS (SELECT a.account_id, m.mi, {mrr_expr} AS mrr FROM accounts a "
+                    "CROSS JOIN (SELECT unnest(range($first_mi, $last_mi + 1)) AS mi) m WHERE "
+                    + " AND ".join(conds) + ")")
+    params["last_mi"] = int(last)
+    joins = ["LEFT JOIN rev nx ON nx.account_id = a.account_id AND nx.mi = a.mi + 1"]
+
+    # Usage per account and month; with a feature column there are several rows a date.
+    has_usage = "date" in usage and bool(comps & {"usage_level", "usage_trend", "breadth", "northstar", "recency"})
+    if has_usage:
+        u_lo, u_hi = _range(con, "usage", "date")
+        params.update({"u_lo": u_lo, "u_hi": u_hi})
+        src_cols = {"au": "active_users", "seats_u": "seats", "ev": "events", "ns": inputs.northstar}
+        present = {alias: col for alias, col in src_cols.items() if col and col in usage}
+        usage_from = "usage"
+        if "feature" in usage:
+            day = {"au": "max", "seats_u": "max", "ev": "sum", "ns": "sum"}
+            ctes.append("u_day AS (SELECT account_id, date, " + ", ".join(
+                f"{day[a]}({quote_ident(c)}) AS {quote_ident(c)}" for a, c in present.items())
+                + " FROM usage WHERE account_id IS NOT NULL AND date IS NOT NULL GROUP BY 1, 2)")
+            usage_from = "u_day"
+        month_agg = {"au": "sum", "seats_u": "max", "ev": "sum", "ns": "sum"}
+        active = " OR ".join(f"{quote_ident(c)} > 0" for a, c in present.items() if a != "seats_u") or "FALSE"
+        ctes.append(
+            f"u_m AS (SELECT account_id, {_mi('date')} AS mi, "
+            + "".join(f"{month_agg[a]}({quote_ident(c)}) AS {a}, " for a, c in present.items())
+            + f"max(date) FILTER (WHERE {active}) AS last_active, min(date) AS first_in_month FROM {usage_from} "
+            "WHERE account_id IS NOT NULL AND date IS NOT NULL GROUP BY 1, 2)")
+        ctes.append("u_first AS (SELECT account_id, min(first_in_month) AS first_usage FROM u_m GROUP BY 1)")
+        # The reporting calendar: the usage table's distinct dates per month. Rates are per
+        # reported date (a missing row is no usage); in the month of an account's first
+        # usage row only the dates from that row on count, so a customer who starts
+        # mid-month does not look half idle.
+        ctes.append(
+            "u_cal AS (SELECT date, mi, count(*) OVER (PARTITION BY mi ORDER BY date DESC) AS n_rest, "
+            "count(*) OVER (PARTITION BY mi) AS n_dates FROM "
+            f"(SELECT DISTINCT date, {_mi('date')} AS mi FROM usage WHERE account_id IS NOT NULL AND date IS NOT NULL))")
+        ctes.append("u_month AS (SELECT mi, max(n_dates) AS n_dates FROM u_cal GROUP BY 1)")
+        joins += ["LEFT JOIN u_m u ON u.account_id = a.account_id AND u.mi = a.mi",
+                  "LEFT JOIN u_first uf ON uf.account_id = a.account_id",
+                  "LEFT JOIN u_month um ON um.mi = a.mi",
+                  "LEFT JOIN u_cal uc ON uc.date = uf.first_usage AND uc.mi = a.mi"]
+
+    # Tickets: opened in the month, and open at month end (one row per ticket and month).
+    voice: list[str] = []
+    voice_aggs: list[str] = []
+    if "support" in comps:
+        t_lo, t_hi = _range(con, "tickets", "created_at")
+        params.update({"t_lo": t_lo, "t_hi": t_hi, "old_days": int(RULES["support_old_days"])})
+        if "resolved_at" in tickets:
+            closed = ("lower(coalesce(status, '')) IN ('closed', 'solved', 'resolved')"
+                      if "status" in tickets else "FALSE")
+            open_to = (f"CASE WHEN resolved_at IS NOT NULL THEN {_mi('resolved_at')} - 1 "
+                       f"WHEN {closed} THEN {_mi('created_at')} - 1 ELSE $last_mi END")
+        elif "status" in tickets:
+            open_to = f"CASE WHEN lower(coalesce(status, '')) = 'open' THEN $last_mi ELSE {_mi('created_at')} - 1 END"
+        else:
+            open_to = f"{_mi('created_at')} - 1"
+        p1 = "coalesce(priority_rank = 1, FALSE)" if "priority_rank" in tickets else "FALSE"
+        sat = "satisfaction" if "csat" in comps else "NULL::DOUBLE"
+        ctes.append(
+            f"t0 AS (SELECT account_id, created_at, {_mi('created_at')} AS cmi, {open_to} AS open_to, "
+            f"{p1} AS p1, {sat} AS sat FROM tickets "
+            "WHERE account_id IS NOT NULL AND created_at IS NOT NULL)")
+        voice.append("SELECT account_id, cmi AS mi, 1 AS t_new, sat FROM t0")
+        voice.append(
+            "SELECT account_id, mi, CAST(p1 AS INTEGER) AS open_p1, CAST(NOT p1 AND created_at < "
+            f"{_month_start('mi + 1')} - to_days($old_days) AS INTEGER) AS open_old FROM "
+            "(SELECT account_id, created_at, p1, unnest(range(cmi, open_to + 1)) AS mi FROM t0 WHERE open_to >= cmi)")
+        voice_aggs += ["sum(t_new) AS t_new", "sum(open_p1) AS open_p1", "sum(open_old) AS open_old",
+                       "sum(sat) AS sat_sum", "count(sat) AS sat_n"]
+
+    if "nps" in comps:
+        voice.append(f"SELECT account_id, {_mi('date')} AS mi, score AS nps_score FROM nps "
+                     "WHERE account_id IS NOT NULL AND date IS NOT NULL AND score BETWEEN 0 AND 10")
+        voice_aggs.append("avg(nps_score) AS nps_avg")
+    if voice:
+        # Tickets and NPS answers by account and month in one aggregation and one join.
+        ctes.append("voice AS (SELECT account_id, mi, " + ", ".join(voice_aggs) + " FROM ("
+                    + " UNION ALL BY NAME ".join(voice) + ") GROUP BY 1, 2)")
+        joins.append("LEFT JOIN voice v ON v.account_id = a.account_id AND v.mi = a.mi")
+
+    # Account attributes, and the snapshots scored in the latest month only.
+    acc_cols = []
+    if "seats" in accounts:
+        acc_cols.append("any_value(seats) AS seats")
+    if "churn_date" in accounts:
+        acc_cols.append(f"min({_mi('churn_date')}) AS churn_mi")
+    if inputs.payment_column:
+        acc_cols.append(f"any_value({_payment_expr(con, inputs.payment_column)}) AS payment")
+    if acc_cols:
+        ctes.append(f"acc AS (SELECT account_id, {', '.join(acc_cols)} FROM accounts "
+                    "WHERE account_id IS NOT NULL GROUP BY 1)")
+        joins.append("LEFT JOIN acc ON acc.account_id = a.account_id")
+    if "goals" in comps:
+        ctes.append(f"gl AS (SELECT account_id, 100.0 * avg({_goal_expr(cols['goals'])}) AS goals FROM goals "
+                    "WHERE account_id IS NOT NULL GROUP BY 1)")
+        joins.append("LEFT JOIN gl ON gl.account_id = a.account_id")
+
+    churn_mi = "acc.churn_mi" if "churn_date" in accounts else "NULL::BIGINT"
+    base = ["a.account_id", "a.mi", "a.mrr", "(nx.mi IS NULL AND a.mi < $last_mi) AS run_ends",
+            f"{churn_mi} AS churn_mi",
+            "CASE WHEN a.mi = $last_mi THEN acc.payment END AS payment" if inputs.payment_column
+            else "NULL::DOUBLE AS payment",
+            "CASE WHEN a.mi = $last_mi THEN gl.goals END AS goals" if "goals" in comps else "NULL::DOUBLE AS goals"]
+    if has_usage:
+        in_range = "(a.mi BETWEEN $u_lo AND $u_hi AND um.n_dates > 0)"
+        dates = "coalesce(uc.n_rest, um.n_dates)"
+        seats = {"usage": "nullif(coalesce(u.seats_u, acc.seats), 0)" if "seats" in accounts else "nullif(u.seats_u, 0)",
+                 "accounts": "nullif(acc.seats, 0)"}.get(inputs.seats_source or "", "NULL::DOUBLE")
+        measure = {"events": "u.ev", "active_users": "u.au"}.get(inputs.usage_measure or "")
+
+        def covered(expr: str) -> str:
+            return f"CASE WHEN {in_range} THEN {expr} END"
+
+        base += [
+            f"{covered(seats)} AS seats",
+            f"{covered('coalesce(u.ev, 0)')} AS events_month" if "events" in usage else "NULL::DOUBLE AS events_month",
+            f"{covered(f'coalesce({measure}, 0) / {dates}')} AS usage_rate" if measure else "NULL::DOUBLE AS usage_rate",
+            (f"{covered(f'coalesce(u.au, 0) / {dates} / {seats}')} AS utilisation"
+             if "active_users" in usage else "NULL::DOUBLE AS utilisation"),
+            (f"{covered(f'coalesce(u.ns, 0) / {dates}')} AS northstar_rate"
+             if inputs.northstar else "NULL::DOUBLE AS northstar_rate"),
+            f"{covered('u.last_active')} AS last_active",
+            f"{in_range} AS usage_covered",
+        ]
+    else:
+        base += ["NULL::DOUBLE AS seats", "NULL::DOUBLE AS events_month", "NULL::DOUBLE AS usage_rate",
+                 "NULL::DOUBLE AS utilisation", "NULL::DOUBLE AS northstar_rate", "NULL::DATE AS last_active",
+                 "FALSE AS usage_covered"]
+    if "support" in comps:
+        in_t = "a.mi BETWEEN $t_lo AND $t_hi"
+        base += [f"CASE WHEN {in_t} THEN CAST(coalesce(v.t_new, 0) AS DOUBLE) END AS tickets_new",
+                 f"CASE WHEN {in_t} THEN CAST(coalesce(v.open_p1, 0) AS DOUBLE) END AS open_p1",
+                 f"CASE WHEN {in_t} THEN CAST(coalesce(v.open_old, 0) AS DOUBLE) END AS open_old",
+                 "v.sat_sum", "v.sat_n"]
+    else:
+        base += ["NULL::BIGINT AS tickets_new", "NULL::BIGINT AS open_p1", "NULL::BIGINT AS open_old",
+                 "NULL::DOUBLE AS sat_sum", "NULL::BIGINT AS sat_n"]
+    base.append("v.nps_avg" if "nps" in comps else "NULL::DOUBLE AS nps_avg")
+    ctes.append("base AS (SELECT " + ", ".join(base) + " FROM rev a " + " ".join(joins) + ")")
+
+    acct = "PARTITION BY account_id ORDER BY mi"
+    windows = [f"min(CASE WHEN run_ends THEN mi END) OVER ({acct} ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) "
+               "AS next_end"]
+    if "usage_trend" in comps:
+        windows.append(f"avg(usage_rate) OVER ({acct} RANGE BETWEEN $trend_months PRECEDING AND 1 PRECEDING) "
+                       "AS usage_prev")
+        params["trend_months"] = int(RULES["trend_months"])
+    else:
+        windows.append("NULL::DOUBLE AS usage_prev")
+    if "recency" in comps:
+        windows.append(f"max(last_active) OVER ({acct} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
+                       "AS last_active_cum")
+    else:
+        windows.append("NULL::DATE AS last_active_cum")
+    if "csat" in comps:
+        frame = f"({acct} RANGE BETWEEN $csat_back PRECEDING AND CURRENT ROW)"
+        windows.append(f"sum(sat_sum) OVER {frame} / nullif(sum(sat_n) OVER {frame}, 0) AS csat_mean")
+        params["csat_back"] = int(RULES["csat_months"]) - 1
+    else:
+        windows.append("NULL::DOUBLE AS csat_mean")
+    if "nps" in comps:
+        windows.append(f"last_value(nps_avg IGNORE NULLS) OVER ({acct} RANGE BETWEEN $nps_back PRECEDING "
+                       "AND CURRENT ROW) AS nps_latest")
+        params["nps_back"] = int(RULES["nps_months"]) - 1
+    else:
+        windows.append("NULL::DOUBLE AS nps_latest")
+    per_seat = "usage_rate / seats" if inputs.seats_source else "usage_rate"
+    ns_per_seat = "northstar_rate / seats" if inputs.seats_source else "northstar_rate"
+    windows += [f"{per_seat} AS usage_per_seat", f"{ns_per_seat} AS northstar_per_seat"]
+    ctes.append("win AS (SELECT *, " + ", ".join(windows) + " FROM base)")
+    # The typical account of each month, for the level components.
+    ctes.append("typical AS (SELECT mi, median(usage_per_seat) AS usage_median, "
+                "median(northstar_per_seat) AS northstar_median FROM win GROUP BY 1)")
+
+    lo, hi = inputs.csat_scale or (0.0, 1.0)
+    # Floats, so the arithmetic stays in DOUBLE (integer parameters would make it DECIMAL).
+    params.update({k: float(v) for k, v in {
+        "breadth_full": RULES["breadth_full"], "w_p1": RULES["support_p1"], "w_old": RULES["support_old"],
+        "w_new": RULES["support_new"], "rec_full": RULES["recency_full_days"],
+        "rec_zero": RULES["recency_zero_days"], "csat_lo": lo, "csat_span": hi - lo}.items()})
+    days_since = f"date_diff('day', last_active_cum, last_day({_month_start('mi')}))"
+    none = "NULL::DOUBLE"
+    comp = {
+        "usage_level": _against_median("usage_per_seat", "usage_median"),
+        "usage_trend": (
+            "CASE WHEN usage_rate IS NULL OR usage_prev IS NULL THEN NULL "
+            "WHEN usage_prev = 0 THEN (CASE WHEN usage_rate > 0 THEN 100.0 ELSE 0.0 END) "
+            f"ELSE {_clamp('200.0 * (usage_rate / usage_prev - 0.5)')} END" if "usage_trend" in comps else none),
+        "breadth": _clamp("100.0 * utilisation / $breadth_full") if "breadth" in comps else none,
+        "northstar": _against_median("northstar_per_seat", "northstar_median"),
+        "support": (_clamp("100.0 - $w_p1 * open_p1 - $w_old * open_old - $w_new * tickets_new")
+                    if "support" in comps else none),
+        "csat": _clamp("100.0 * (csat_mean - $csat_lo) / $csat_span") if "csat" in comps else none,
+        "nps": "10.0 * nps_latest",
+        "recency": (
+            "CASE WHEN NOT usage_covered THEN NULL WHEN last_active_cum IS NULL THEN 0.0 ELSE "
+            + _clamp(f"100.0 * ($rec_zero - {days_since}) / ($rec_zero - $rec_full)") + " END"
+            if "recency" in comps else none),
+        "payment": "payment",
+        "goals": "goals",
+    }
+    # Only what the data supports leaves DuckDB (converting columns to pandas is a large
+    # share of the cost); absent components are added below as NaN.
+    final = [
+        "account_id", "CAST(mi AS INTEGER) AS mi", "12 * mrr AS arr",
+        "least(next_end + 1 - mi, CASE WHEN churn_mi > mi AND churn_mi <= $last_mi THEN churn_mi - mi END) "
+        "AS months_to_churn",
+        "$last_mi - mi AS months_after",
+        *[f"CAST({comp[name]} AS DOUBLE) AS {name}" for name in COMPONENTS if name in comps],
+        "utilisation", "events_month", "seats",
+    ]
+    if raw:
+        final += ["usage_rate", "usage_prev", "northstar_rate", "open_p1", "open_old", "tickets_new", "csat_mean",
+                  "nps_latest",
+                  f"CASE WHEN usage_covered AND last_active_cum IS NOT NULL THEN {days_since} END AS days_since_activity"]
+    sql = ("WITH " + ",\n".join(ctes) + "\nSELECT " + ", ".join(final)
+           + f" FROM win LEFT JOIN typical USING (mi) WHERE {scope_sql}")
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
+    return _typed(con.execute(sql, used).df(), raw)
+
+
+def _payment_expr(con: duckdb.DuckDBPyConnection, column: str) -> str:
+    col = quote_ident(column)
+    if column in _OVERDUE_DAYS:
+        return _clamp(f"100.0 * (1 - TRY_CAST({col} AS DOUBLE) / {float(RULES['overdue_zero_days'])})")
+    text = f"lower(trim(CAST({col} AS VARCHAR)))"
+    if column in _OVERDUE_FLAG:
+        return (f"CASE WHEN {text} IN ('true', 'yes', 'y', '1', '是', 'overdue') THEN 0.0 "
+                f"WHEN {text} IN ('false', 'no', 'n', '0', '否') THEN 100.0 END")
+    return (f"CASE WHEN {text} IN ('paid', 'current', 'ok', 'on time', 'good', 'active', '正常', '已付', '已付款') "
+            f"THEN 100.0 WHEN {text} IN ('overdue', 'late', 'past due', 'past_due', '逾期', '欠费') THEN 25.0 "
+            f"WHEN {text} IN ('collections', 'unpaid', 'failed', 'defaulted', 'suspended', '催收', '未付', '坏账') "
+            f"THEN 0.0 END")
+
+
+def _goal_expr(goal_cols: frozenset[str]) -> str:
+    numeric = ("CASE WHEN baseline IS NOT NULL AND target IS NOT NULL AND current IS NOT NULL "
+               "AND target <> baseline THEN greatest(0.0, least(1.0, (current - baseline) / (target - baseline))) END"
+               if {"baseline", "target", "current"} <= goal_cols else "NULL::DOUBLE")
+    status = ("CASE lower(trim(status)) WHEN 'achieved' THEN 1.0 WHEN 'on track' THEN 0.75 "
+              "WHEN 'at risk' THEN 0.35 WHEN 'missed' THEN 0.0 WHEN '已达成' THEN 1.0 WHEN '进行中' THEN 0.75 "
+              "WHEN '有风险' THEN 0.35 WHEN '未达成' THEN 0.0 END" if "status" in goal_cols else "NULL::DOUBLE")
+    return f"coalesce({numeric}, {status})"
+
+
+_CORE_COLUMNS = ("arr", "months_to_churn", "months_after", *COMPONENTS, "utilisation", "events_month", "seats")
+_RAW_COLUMNS = ("usage_rate", "usage_prev", "northstar_rate", "open_p1", "open_old", "tickets_new", "csat_mean",
+                "nps_latest", "days_since_activity")
+
+
+def _months(ix: np.ndarray) -> np.ndarray:
+    """Month index (year × 12 + month − 1) → datetime64 of the month's first day."""
+    return (np.asarray(ix, dtype="int64") - 1970 * 12).astype("datetime64[M]").astype("datetime64[us]")
+
+
+def _empty_components(raw: bool = False) -> pd.DataFrame:
+    frame = pd.DataFrame({"account_id": pd.Series(dtype="str"), "month": pd.Series(dtype="datetime64[us]")})
+    for name in _CORE_COLUMNS + (_RAW_COLUMNS if raw else ()):
+        frame[name] = pd.Series(dtype="float64")
+    return frame
+
+
+def _typed(frame: pd.DataFrame, raw: bool) -> pd.DataFrame:
+    out = pd.DataFrame({"account_id": frame["account_id"].astype("str"),
+                        "month": _months(frame["mi"].to_numpy())})
+    for name in _CORE_COLUMNS + (_RAW_COLUMNS if raw else ()):
+        out[name] = frame[name].astype("float64") if name in frame else np.nan
+    return out
+
+
+# Weighting and bands
+def band_of(score: Any, bands: Mapping[str, Any] | None = None) -> np.ndarray:
+    """'green' (score ≥ green), 'red' (score < red), 'yellow' between; None when no score."""
+    b = validate_bands(bands or DEFAULT_BANDS)
+    s = np.asarray(score, dtype="float64")
+    out = np.where(s >= b["green"], "green", np.where(s < b["red"], "red", "yellow")).astype(object)
+    out[np.isnan(s)] = None
+    return out
+
+
+def apply_weights(components: pd.DataFrame, weights: Mapping[str, Any] | None = None,
+                  bands: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """A copy of ``components`` with ``score``, ``coverage`` and ``band`` added.
+
+    score = Σ w_i s_i / Σ w_i over the components with a score (NaN = missing) and a
+    weight; coverage = that Σ w_i / Σ w_i over all weighted components; no component →
+    score NaN, band None (unscored). Vectorised over the whole frame.
+    """
+    w = validate_weights(weights if weights is not None else DEFAULT_WEIGHTS)
+    names = [c for c in COMPONENTS if w[c] > 0 and c in components.columns]
+    out = components.copy()
+    if names:
+        values = out[names].to_numpy(dtype="float64")
+        vec = np.array([w[c] for c in names])
+        present = ~np.isnan(values)
+        covered = present @ vec
+        total = np.where(present, values, 0.0) @ vec
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["score"] = np.where(covered > 0, total / covered, np.nan)
+        out["coverage"] = covered / sum(w.values())
+    else:
+        out["score"] = np.nan
+        out["coverage"] = 0.0
+    out["band"] = pd.Series(band_of(out["score"].to_numpy(), bands), index=out.index, dtype="object")
+    return out
+
+
+def health_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
+                  settings: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """:func:`component_scores` with ``score``, ``coverage`` and ``band`` under the settings."""
+    cfg = health_settings(con, settings)
+    return apply_weights(component_scores(con, scope, settings), cfg["weights"], cfg["bands"])
+
+
+def month_index(month: Any) -> int:
+    """'2024-03', a date or a Timestamp → year × 12 + month − 1."""
+    if isinstance(month, str):
+        try:
+            ts = pd.Timestamp(month.strip()[:7] + "-01")
+        except ValueError:
+            raise InputError(f"'{month}' is not a month; use YYYY-MM.") from None
+    else:
+        ts = pd.Timestamp(month)
+    return ts.year * 12 + ts.month - 1
+
+
+def _month_ix(series: pd.Series) -> np.ndarray:
+    return (series.dt.year * 12 + series.dt.month - 1).to_numpy()
+
+
+def at_month(frame: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
+    """Rows of ``frame`` for month ``as_of`` (None = the latest month in the frame)."""
+    if frame.empty:
+        return frame
+    ix = _month_ix(frame["month"])
+    target = ix.max() if as_of is None else month_index(as_of)
+    return frame[ix == target]
+
+
+# Accounts, manual colours, summary
+def account_labels(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> pd.DataFrame:
+    """account_id with the descriptive accounts columns that exist (name, segment, owner, …)."""
+    if not _table_exists(con, "accounts"):
+        return pd.DataFrame({"account_id": pd.Series(dtype="string")})
+    wanted = ("account_name", "segment", "owner", "plan", "region", "renewal_date", "status", "manual_health")
+    have = [c for c in wanted if c in table_columns(con, "accounts")]
+    scope_sql, params = _scope_sql(con, scope)
+    select = ", ".join(["account_id"] + [f"any_value({quote_ident(c)}) AS {quote_ident(c)}" for c in have])
+    frame = con.execute(f"SELECT {select} FROM accounts WHERE account_id IS NOT NULL AND {scope_sql} "
+                        "GROUP BY account_id ORDER BY account_id", params).df()
+    frame["account_id"] = frame["account_id"].astype("string")
+    if "manual_health" in frame:
+        colour = frame["manual_health"].astype("string").str.strip().str.lower()
+        colour = colour.replace({"红": "red", "红色": "red", "黄": "yellow", "黄色": "yellow",
+                                 "绿": "green", "绿色": "green", "amber": "yellow"})
+        frame["manual_health"] = colour.where(colour.isin(BANDS)).astype("object")
+    return frame
+
+
+def account_health(con: duckdb.DuckDBPyConnection, scored: pd.DataFrame, as_of: Any = None,
+                   scope: Scope | None = None) -> pd.DataFrame:
+    """One row per account active in ``as_of``: labels, ARR, score, band, coverage, components,
+    the manual colour and ``disagrees`` (manual colour given and different from the band).
+
+    Sorted by score ascending (weakest first), unscored last.
+    """
+    rows = at_month(scored, as_of)
+    labels = account_labels(con, scope)
+    out = rows.merge(labels, on="account_id", how="left")
+    if "manual_health" not in out:
+        out["manual_health"] = None
+    manual = out["manual_health"]
+    out["disagrees"] = manual.notna() & out["band"].notna() & (manual != out["band"])
+    return out.sort_values(["score", "arr"], ascending=[True, False], na_position="last").reset_index(drop=True)
+
+
+def disagreements(table: pd.DataFrame) -> pd.DataFrame:
+    """Accounts whose CSM colour differs from the computed band (from :func:`account_health`)."""
+    return table[table["disagrees"]].reset_index(drop=True)
+
+
+def summarise(scored: pd.DataFrame, as_of: Any = None) -> dict[str, Any]:
+    """Band counts and ARR at risk from a scored frame, at ``as_of`` (None = latest month).
+
+    ``{"month", "health": {"green", "yellow", "red", "unscored"}, "arr_at_risk"}``: counts
+    of accounts active in the month; unscored = active without a score; ARR at risk =
+    Σ ARR of the red ones, None when no active account has a score (the data then says
+    nothing about risk).
+    """
+    rows = at_month(scored, as_of)
+    counts = {band: int((rows["band"] == band).sum()) for band in BANDS}
+    counts["unscored"] = int(rows["band"].isna().sum())
+    arr_at_risk = (float(rows.loc[rows["band"] == "red", "arr"].fillna(0).sum())
+                   if rows["band"].notna().any() else None)
+    month = rows["month"].iloc[0] if len(rows) else None
+    return {"month": month, "health": counts, "arr_at_risk": arr_at_risk}
+
+
+def health_summary(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope: Scope | None = None,
+                   settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """For the CLI report: ``{"health": {"green", "yellow", "red", "unscored"}, "arr_at_risk"}``
+    at ``as_of`` (None = latest month), with the workspace's saved settings unless
+    ``settings`` overrides them (see :func:`summarise`)."""
+    summary = summarise(health_scores(con, scope, settings), as_of)
+    return {"health": summary["health"], "arr_at_risk": summary["arr_at_risk"]}
+
+
+# Explanation
+@dataclass(frozen=True)
+class Explanation:
+    """Why one account has its score.
+
+    ``contributions``: component, score, weight (share of the weight among the account's
+    scored components), points (= weight × score; they add up to the score) and lost
+    (= weight × (100 − score)). ``weakest`` is the component losing the most points;
+    ``to_green`` the smallest single-component change reaching green:
+    ``{"component", "from", "to", "change"}``, or None when already green or when no single
+    component can get there.
+    """
+
+    score: float | None
+    band: str | None
+    coverage: float
+    contributions: pd.DataFrame
+    weakest: str | None
+    to_green: dict[str, Any] | None
+    already_green: bool
+
+
+def explain(row: Mapping[str, Any], weights: Mapping[str, Any] | None = None,
+            bands: Mapping[str, Any] | None = None) -> Explanation:
+    """Explain one account-month (a row of :func:`apply_weights`' input or output).
+
+    Reaching green by component i alone needs Δ_i = (green − score) / share_i, where
+    share_i = w_i / Σ w over the scored components; it is possible when s_i + Δ_i ≤ 100.
+    The smallest Δ_i wins.
+
+    >>> e = explain({"usage_level": 20.0, "support": 80.0}, {"usage_level": 1, "support": 1})
+    >>> e.score, e.weakest, e.to_green["component"], e.to_green["to"]
+    (50.0, 'usage_level', 'usage_level', 60.0)
+    """
+    w = validate_weights(weights if weights is not None else DEFAULT_WEIGHTS)
+    b = validate_bands(bands or DEFAULT_BANDS)
+    records = []
+    for name in COMPONENTS:
+        value = row.get(name)
+        if w[name] > 0 and value is not None and not pd.isna(value):
+            records.append((name, float(value), w[name]))
+    covered = sum(r[2] for r in records)
+    coverage = covered / sum(w.values())
+    if not records:
+        empty = pd.DataFrame(columns=["component", "score", "weight", "points", "lost"])
+        return Explanation(None, None, 0.0, empty, None, None, False)
+    contrib = pd.DataFrame(records, columns=["component", "score", "weight"])
+    contrib["weight"] = contrib["weight"] / covered
+    contrib["points"] = contrib["weight"] * contrib["score"]
+    contrib["lost"] = contrib["weight"] * (100.0 - contrib["score"])
+    score = float(contrib["points"].sum())
+    band = str(band_of([score], b)[0])
+    weakest = None
+    if contrib["lost"].max() > 0:
+        weakest = str(contrib.loc[contrib["lost"].idxmax(), "component"])
+    to_green = None
+    if score < b["green"]:
+        need = (b["green"] - score) / contrib["weight"]
+        feasible = contrib.assign(change=need, to=contrib["score"] + need)
+        feasible = feasible[feasible["to"] <= 100.0 + 1e-9]
+        if not feasible.empty:
+            best = feasible.loc[feasible["change"].idxmin()]
+            to_green = {"component": str(best["component"]), "from": float(best["score"]),
+                        "to": float(min(100.0, best["to"])), "change": float(best["change"])}
+    contrib = contrib.sort_values("lost", ascending=False).reset_index(drop=True)
+    return Explanation(score, band, coverage, contrib, weakest, to_green, score >= b["green"])
+
+
+# Backtest
+def auc(risk: Any, label: Any) -> float | None:
+    """Area under the ROC curve by the rank formula (ties count half).
+
+    AUC = (Σ ranks of positives − n₁(n₁+1)/2) / (n₁ n₀): the probability that a random
+    positive has a higher ``risk`` than a random negative. None without both classes.
+
+    >>> auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
+    0.75
+    """
+    from scipy.stats import rankdata
+
+    r = np.asarray(risk, dtype="float64")
+    y = np.asarray(label, dtype=bool)
+    n1 = int(y.sum())
+    n0 = int(y.size - n1)
+    if n1 == 0 or n0 == 0:
+        return None
+    ranks = rankdata(r)
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+
+
+def churn_labels(frame: pd.DataFrame, horizon: int = DEFAULT_HORIZON) -> tuple[np.ndarray, np.ndarray]:
+    """(labelled, churned): rows whose next ``horizon`` months are in the data, and whether
+    the account churned within them (MRR back to 0 or its churn date)."""
+    if horizon < 1:
+        raise InputError(f"The horizon must be at least 1 month, got {horizon}.")
+    labelled = (frame["months_after"] >= horizon).to_numpy()
+    churned = (frame["months_to_churn"] <= horizon).fillna(False).to_numpy(dtype=bool)
+    return labelled, churned
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """How well the score predicted churn within ``horizon`` months, over the history.
+
+    ``auc``: pooled over every labelled account-month (probability that an account that
+    churned scored lower than one that stayed); ``auc_by_month``: month, auc, accounts,
+    churned; ``band_rates``: band, account_months, churned, churn_rate; ``lift``: churn
+    rate of red ÷ churn rate of green (None if either is missing or green never churned).
+    ``judgeable`` is False (with ``reason`` 'no_scores', 'short_history' or 'few_events')
+    when the history cannot support a verdict; the figures are then still given where
+    they exist, but should not be read as proof.
+    """
+
+    horizon: int
+    judgeable: bool
+    reason: str | None
+    auc: float | None
+    auc_by_month: pd.DataFrame
+    band_rates: pd.DataFrame
+    lift: float | None
+    months: int
+    labelled_months: int
+    events: int
+    account_months: int
+    unscored: int
+
+
+def _events(frame: pd.DataFrame, churned: np.ndarray) -> int:
+    """Distinct churn events (account, churn month) behind the positive rows."""
+    if not churned.any():
+        return 0
+    pos = frame.loc[churned]
+    churn_at = _month_ix(pos["month"]) + pos["months_to_churn"].to_numpy()
+    return int(pd.DataFrame({"a": pos["account_id"].to_numpy(), "m": churn_at}).drop_duplicates().shape[0])
+
+
+def backtest(scored: pd.DataFrame, horizon: int = DEFAULT_HORIZON) -> Backtest:
+    """Score against churn within the next ``horizon`` months, for every month of history.
+
+    Uses the rows of :func:`apply_weights` whose next ``horizon`` months are in the data
+    (later months cannot be judged yet) and that have a score. Too short (fewer than
+    horizon + 3 months) or too few churn events (< :data:`MIN_CHURN_EVENTS`) → not judgeable.
+    """
+    labelled, churned = churn_labels(scored, horizon)
+    has_score = scored["score"].notna().to_numpy()
+    use = labelled & has_score
+    frame = scored.loc[use, ["account_id", "month", "score", "band", "months_to_churn"]].copy()
+    y = churned[use]
+    frame["churned"] = y
+    months = int(scored["month"].nunique()) if not scored.empty else 0
+    labelled_months = int(frame["month"].nunique())
+    events = _events(frame, y)
+    overall = auc(-frame["score"].to_numpy(), y) if len(frame) else None
+
+    by_month_rows = []
+    if len(frame):
+        frame["risk_rank"] = frame.groupby("month")["score"].rank(method="average", ascending=False)
+        grouped = frame.groupby("month")
+        n = grouped.size()
+        n1 = grouped["churned"].sum()
+        rank_sum = frame[frame["churned"]].groupby("month")["risk_rank"].sum().reindex(n.index, fill_value=0.0)
+        n0 = n - n1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            month_auc = (rank_sum - n1 * (n1 + 1) / 2.0) / (n1 * n0)
+        month_auc = month_auc.where((n1 > 0) & (n0 > 0))
+        by_month_rows = pd.DataFrame({"month": n.index, "auc": month_auc.to_numpy(dtype="float64"),
+                                      "accounts": n.to_numpy(), "churned": n1.to_numpy(dtype="int64")})
+    auc_by_month = (by_month_rows if isinstance(by_month_rows, pd.DataFrame) else
+                    pd.DataFrame({"month": pd.Series(dtype="datetime64[us]"), "auc": pd.Series(dtype="float64"),
+                                  "accounts": pd.Series(dtype="int64"), "churned": pd.Series(dtype="int64")}))
+
+    rates = []
+    for band in BANDS:
+        in_band = frame["band"] == band
+        count = int(in_band.sum())
+        lost = int(frame.loc[in_band, "churned"].sum())
+        rates.append({"band": band, "account_months": count, "churned": lost,
+                      "churn_rate": lost / count if count else None})
+    band_rates = pd.DataFrame(rates)
+    red, green = rates[2]["churn_rate"], rates[0]["churn_rate"]
+    lift = red / green if red is not None and green else None
+
+    if not len(frame):
+        judgeable, reason = False, "no_scores"
+    elif months < horizon + 3 or labelled_months < 3:
+        judgeable, reason = False, "short_history"
+    elif events < MIN_CHURN_EVENTS or overall is None:
+        judgeable, reason = False, "few_events"
+    else:
+        judgeable, reason = True, None
+    return Backtest(horizon, judgeable, reason, overall, auc_by_month, band_rates, lift, months,
+                    labelled_months, events, int(len(frame)), int((labelled & ~has_score).sum()))
+
+
+# Fitting weights
+@dataclass(frozen=True)
+class WeightFit:
+    """Weights fitted on the history and their test on later, held-out months.
+
+    ``weights``: suggested whole-number weights summing to 100 (0 for components with no
+    data or no protective effect); ``auc_after``: pooled AUC of the suggested weights on
+    the test months (compare with :func:`holdout_auc` of the current weights);
+    ``train_months`` / ``test_months``: (first, last) month of each part. ``judgeable``
+    False with ``reason`` ('short_history', 'few_events', 'no_signal') when no fit can be
+    trusted.
+    """
+
+    judgeable: bool
+    reason: str | None
+    horizon: int
+    weights: dict[str, int] | None = None
+    auc_after: float | None = None
+    train_months: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    test_months: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    coefficients: dict[str, float] | None = None
+
+
+def _round_to_100(shares: Mapping[str, float]) -> dict[str, int]:
+    """Whole numbers summing to 100 (largest remainder), from non-negative shares."""
+    total = sum(shares.values())
+    raw = {k: 100.0 * v / total for k, v in shares.items()}
+    out = {k: int(math.floor(v)) for k, v in raw.items()}
+    short = 100 - sum(out.values())
+    for k in sorted(raw, key=lambda k: raw[k] - out[k], reverse=True)[:short]:
+        out[k] += 1
+    return out
+
+
+def holdout_auc(components: pd.DataFrame, weights: Mapping[str, Any], fit: WeightFit) -> float | None:
+    """Pooled AUC of ``weights`` on the fit's test months (None without a judgeable fit)."""
+    if not fit.judgeable or fit.test_months is None:
+        return None
+    labelled, churned = churn_labels(components, fit.horizon)
+    ix = _month_ix(components["month"])
+    test = labelled & (ix >= month_index(fit.test_months[0])) & (ix <= month_index(fit.test_months[1]))
+    scored = apply_weights(components.loc[test], weights)
+    has = scored["score"].notna().to_numpy()
+    return auc(-scored["score"].to_numpy()[has], churned[test][has])
+
+
+def fit_weights(components: pd.DataFrame, horizon: int = DEFAULT_HORIZON, test_share: float = 1 / 3,
+                C: float = 1.0, max_rows: int = 200_000, seed: int = 0) -> WeightFit:
+    """Suggest weights by an L2-regularised logistic regression of churn within ``horizon``
+    months on the component scores (÷ 100), fitted on the earlier months only.
+
+    Time split: the last ``test_share`` of the labelled months are held out; training
+    uses months at least ``horizon`` months before the first test month, so no training
+    label looks into the test period. A missing component is imputed with the mean of
+    the row's other components (what the score's reweighting does). A component whose
+    coefficient says "higher score, more churn" cannot be a health weight: it is dropped
+    and the model refitted. Weights ∝ −coefficient, rounded to whole numbers summing to 100.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    labelled, churned = churn_labels(components, horizon)
+    avail = [c for c in COMPONENTS if c in components.columns and components[c].notna().any()]
+    if not avail:
+        return WeightFit(False, "no_signal", horizon)
+    values = components[avail].to_numpy(dtype="float64") / 100.0
+    use = labelled & ~np.isnan(values).all(axis=1)
+    ix = _month_ix(components["month"])
+    months = np.unique(ix[use])
+    if len(months) < 4:
+        return WeightFit(False, "short_history", horizon)
+    n_test = max(1, int(round(len(months) * test_share)))
+    test_start = months[-n_test]
+    train_mask = use & (ix <= test_start - horizon)
+    test_mask = use & (ix >= test_start)
+    if len(np.unique(ix[train_mask])) < 2:
+        return WeightFit(False, "short_history", horizon)
+    if (_events(components.loc[train_mask], churned[train_mask]) < MIN_CHURN_EVENTS
+            or _events(components.loc[test_mask], churned[test_mask]) < 3):
+        return WeightFit(False, "few_events", horizon)
+
+    X = values[train_mask]
+    present = ~np.isnan(X)
+    row_mean = np.where(present, X, 0.0).sum(axis=1) / present.sum(axis=1)
+    X = np.where(present, X, row_mean[:, None])
+    y = churned[train_mask]
+    if len(y) > max_rows:
+        pick = np.random.default_rng(seed).choice(len(y), size=max_rows, replace=False)
+        X, y, present = X[pick], y[pick], present[pick]
+    # A component seen in few training rows (e.g. a snapshot scored only in the latest
+    # month) would be fitted on its imputed values alone.
+    seen = present.mean(axis=0) if len(present) else np.zeros(len(avail))
+    active = [i for i in range(len(avail)) if seen[i] >= 0.05 and X[:, i].std() > 0]
+    coefs: dict[str, float] = {}
+    while active:
+        model = LogisticRegression(C=C, solver="newton-cholesky", max_iter=200)
+        model.fit(X[:, active], y)
+        beta = model.coef_[0]
+        coefs = {avail[i]: float(b) for i, b in zip(active, beta)}
+        keep = [i for i, b in zip(active, beta) if b < 0]
+        if len(keep) == len(active):
+            break
+        active = keep
+    if not active:
+        return WeightFit(False, "no_signal", horizon, coefficients=coefs or None)
+    weights = {c: 0 for c in COMPONENTS}
+    weights.update(_round_to_100({avail[i]: -coefs[avail[i]] for i in active}))
+    test_ix = ix[test_mask]
+    train_ix = ix[train_mask]
+
+    def month_of(i: int) -> pd.Timestamp:
+        return pd.Timestamp(year=int(i // 12), month=int(i % 12 + 1), day=1)
+
+    fit = WeightFit(True, None, horizon, weights, None,
+                    (month_of(train_ix.min()), month_of(train_ix.max())),
+                    (month_of(test_ix.min()), month_of(test_ix.max())), coefs)
+    return WeightFit(True, None, horizon, weights, holdout_auc(components, weights, fit),
+                     fit.train_months, fit.test_months, coefs)
+
+
+def suggest_weights(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
+                    settings: Mapping[str, Any] | None = None, horizon: int = DEFAULT_HORIZON) -> WeightFit:
+    """:func:`fit_weights` on the workspace's component scores."""
+    return fit_weights(component_scores(con, scope, settings), horizon)

@@ -1,0 +1,159 @@
+"""Writing a prepared file into the workspace: all or nothing, in one DuckDB transaction.
+
+``load`` replaces (or appends to) the canonical table of the prepared kind, records the load
+in ``_polaris_loads`` and remembers the mapping for the file's headers, between one BEGIN
+and one COMMIT. Any failure rolls everything back, so the workspace is exactly as it was.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from cs_metrics.ingest.mapping import MAPPINGS_TABLE, propose_mapping, remember_mapping
+from cs_metrics.ingest.model import IngestError, Issue, LoadResult, Prepared, fail
+from cs_metrics.ingest.staging import Progress, _say, discard, prepare, q
+from cs_metrics.ingest.reader import inspect_file
+from cs_metrics.ingest.schema import KINDS
+from cs_metrics.ingest.mapping import detect_kind
+
+LOADS_TABLE = "_polaris_loads"
+MODES = ("replace", "append")
+
+
+def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE TABLE IF NOT EXISTS {LOADS_TABLE} (load_id VARCHAR PRIMARY KEY, kind VARCHAR, "
+                "file VARCHAR, rows BIGINT, loaded_at TIMESTAMP, mode VARCHAR)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {MAPPINGS_TABLE} "
+                "(signature VARCHAR PRIMARY KEY, kind VARCHAR, mapping JSON)")
+
+
+def _existing_columns(con: duckdb.DuckDBPyConnection, kind: str) -> dict[str, str] | None:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+        "AND schema_name = current_schema() AND database_name = current_database() "
+        "ORDER BY column_index", [kind]).fetchall()
+    return {r[0]: r[1] for r in rows} if rows else None
+
+
+def _record_load(con: duckdb.DuckDBPyConnection, load_id: str, prepared: Prepared, rows: int, mode: str) -> None:
+    con.execute(f"INSERT INTO {LOADS_TABLE} (load_id, kind, file, rows, loaded_at, mode) "
+                "VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?)",
+                [load_id, prepared.kind, prepared.raw.filename, rows, mode])
+
+
+def _append_conflicts(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> Issue | None:
+    """Rows that would duplicate keys already loaded (accounts: account_id; mrr: key + month)."""
+    keys = {"accounts": ["account_id"], "mrr": ["_source_key", "month"]}.get(prepared.kind)
+    if not keys:
+        return None
+    on = " AND ".join(f"s.{q(k)} = t.{q(k)}" for k in keys)
+    n, rows = con.execute(
+        f"SELECT count(*), min({prepared.row_sql}, 5) FROM {prepared.table} s "
+        f"WHERE EXISTS (SELECT 1 FROM {q(prepared.kind)} t WHERE {on})").fetchone()
+    if not n:
+        return None
+    return Issue("error", f"ingest.error.append_duplicate_{prepared.kind}", {"n": f"{n:,}"},
+                 file=prepared.raw.filename, sheet=prepared.raw.sheet, rows=list(rows or []), count=int(n))
+
+
+def load(ws: Any, prepared: Prepared, *, mode: str = "replace", progress: Progress = None,
+         lang: str = "en") -> LoadResult:
+    """Write ``prepared`` into table ``prepared.kind`` of ``ws``, all or nothing.
+
+    ``mode="replace"`` swaps the whole table; ``"append"`` adds the rows (new extra columns
+    are added to the table; keys already loaded are refused for accounts and MRR). Adds
+    ``_source_file``; records ``_polaris_loads(load_id, kind, file, rows, loaded_at, mode)``;
+    remembers the mapping for files with the same headers. Raises
+    :class:`~cs_metrics.ingest.model.IngestError` when the report has errors or the write
+    fails; the workspace is then unchanged.
+    """
+    if mode not in MODES:
+        raise fail("ingest.error.mode", prepared.raw.filename, lang, mode=mode)
+    if not prepared.report.ok or not prepared.table:
+        raise IngestError(prepared.report.errors, lang)
+    con = ws.con
+    started = time.perf_counter()
+    load_id = uuid.uuid4().hex
+    kind = prepared.kind
+    names = list(prepared.columns) + ["_source_key", "_source_file"]
+    _say(progress, 0.0, "ingest.progress.writing")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _ensure_tables(con)
+        existing = _existing_columns(con, kind)
+        if mode == "replace" or existing is None:
+            # The staged table becomes the canonical one: a rename, not a copy.
+            con.execute(f"DROP TABLE IF EXISTS {q(kind)}")
+            for hidden in prepared.hidden:
+                con.execute(f"ALTER TABLE {prepared.table} DROP COLUMN {q(hidden)}")
+            con.execute(f"ALTER TABLE {prepared.table} RENAME TO {q(kind)}")
+        else:
+            conflict = _append_conflicts(con, prepared)
+            if conflict is not None:
+                raise IngestError([conflict], lang)
+            types = dict(prepared.columns, _source_key="VARCHAR", _source_file="VARCHAR")
+            for name in names:
+                if name not in existing:
+                    con.execute(f"ALTER TABLE {q(kind)} ADD COLUMN {q(name)} {types[name]}")
+            con.execute(f"INSERT INTO {q(kind)} BY NAME SELECT {', '.join(q(c) for c in names)} "
+                        f"FROM {prepared.table}")
+            con.execute(f"DROP TABLE {prepared.table}")
+        _say(progress, 0.8, "ingest.progress.recording")
+        _record_load(con, load_id, prepared, prepared.rows, mode)
+        remember_mapping(ws, prepared.raw.signature, kind, prepared.mapping)
+        if hasattr(ws, "bump_version"):
+            ws.bump_version()
+        con.execute("COMMIT")
+    except IngestError:
+        con.execute("ROLLBACK")
+        raise
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise fail("ingest.error.write_failed", prepared.raw.filename, lang,
+                   detail=str(exc).splitlines()[0][:200]) from None
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    prepared.table = ""
+    _say(progress, 1.0, "ingest.progress.done")
+    issues = prepared.report.warnings + prepared.report.notes
+    return LoadResult(kind=kind, rows=prepared.rows, mode=mode, load_id=load_id, file=prepared.raw.filename,
+                      warnings=[i.message(lang) for i in prepared.report.warnings], issues=issues,
+                      match=prepared.match, seconds=time.perf_counter() - started)
+
+
+def load_path(ws: Any, path: str | Path, *, kind: str | None = None, mapping_overrides: dict[str, str] | None = None,
+              sheet: str | None = None, lang: str = "en", encoding: str | None = None,
+              delimiter: str | None = None, header_row: int | None = None, date_order: str | None = None,
+              mode: str = "replace", filename: str | None = None, progress: Progress = None) -> LoadResult:
+    """Inspect, map, prepare and load one file in one call (command line, scripts, tests).
+
+    ``kind`` and ``mapping_overrides`` (source column -> target) override what is detected.
+    Unanswered questions take their default answer and are reported as warnings. Raises
+    :class:`~cs_metrics.ingest.model.IngestError` with every error of the report.
+    """
+    raw = inspect_file(path, filename=filename, encoding=encoding, sheet=sheet, delimiter=delimiter,
+                       header_row=header_row)
+    if kind is not None and kind not in KINDS:
+        raise fail("ingest.error.unknown_kind", raw.filename, lang, kind=kind, kinds=", ".join(KINDS))
+    if kind is None:
+        from cs_metrics.ingest.mapping import recalled_kind
+
+        kind = recalled_kind(raw, ws) or detect_kind(raw)[0]
+    mapping = propose_mapping(raw, kind, ws)
+    for source, target in (mapping_overrides or {}).items():
+        if source not in raw.columns:
+            raise fail("ingest.error.unknown_source", raw.filename, lang, columns=source)
+        mapping[source] = target
+    first = (lambda share, key: progress(share / 2, key)) if progress else None
+    second = (lambda share, key: progress(0.5 + share / 2, key)) if progress else None
+    prepared = prepare(ws, raw, kind, mapping, date_order=date_order, progress=first)
+    if not prepared.report.ok:
+        discard(ws, prepared)
+        raise IngestError(prepared.report.errors, lang)
+    return load(ws, prepared, mode=mode, progress=second, lang=lang)

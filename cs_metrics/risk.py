@@ -1,0 +1,476 @@
+"""The risk register: every active account with a reason to worry, and the ARR behind it.
+
+Seed 001 rates risk management from "none" to "active risk alerts": risks found
+proactively, by rules everybody can read. Each rule below gives an account a **reason**
+(a code, the numbers behind it, and a translated sentence). Thresholds are the user's
+(workspace setting ``risk.rules``, merged over :data:`DEFAULT_RULES`); a rule whose data
+is not loaded simply finds nothing. Everything is measured at the as-of month (default:
+the latest month of the data), "as-of date" being its last day.
+
+==================  ==========================================================================
+code                the account is flagged when …
+==================  ==========================================================================
+``red_health``      its computed health band at the as-of month is red (cs_metrics.health)
+``manual_red``      the CSM's own colour (``accounts.manual_health``) is red — kept beside the
+                    computed band, never in place of it
+``notice``          it has given notice (status 'notice' / 'cancelling')
+``usage_drop``      usage fell by ≥ ``min_drop`` (default 30 %) over 3 months: the level of the
+                    last 28 days against the 28 days ending 91 days earlier (see
+                    :func:`cs_metrics.segments.usage_trend_sql`; North Star, else active users)
+``detractor``       its latest NPS answer in the last ``months`` (12) is a detractor (0–6)
+``p1_open``         it has ≥ ``min_tickets`` (1) urgent (priority rank 1) tickets open at the
+                    as-of date
+``ticket_aging``    it has a ticket open at the as-of date for more than ``days`` (14) days
+``renewal_soon``    its next renewal falls within ``days`` (90) days after the as-of date and
+                    its health band is not green (yellow, red or unscored)
+``overdue``         payment is overdue, from an accounts column where present: days overdue
+                    ≥ ``days`` (30), an overdue flag, or a payment status such as overdue /
+                    late / collections / unpaid
+==================  ==========================================================================
+
+A ticket is open at the as-of date when it was created by then and was resolved after it
+(or is unresolved and its status is not 'closed'). The next renewal is the recorded
+renewal date, or — when that date has passed and the account still pays — the date
+rolled forward by whole contract terms (12 months).
+
+**ARR flagged** = Σ ARR of the active accounts with at least one reason (each account
+once). Note it is wider than docs/metrics.md's *ARR at risk* (red band only), which is
+the ARR of the ``red_health`` reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from cs_metrics import formatting
+from cs_metrics.errors import InputError
+from cs_metrics.i18n import t
+from cs_metrics.scope import Scope, quote_ident
+from cs_metrics.segments import (
+    _empty_bands, account_bands, account_base_sql, column_names, execute, has_table, level_measure,
+    month_end, one_schema_read, read_setting, registered, resolve_as_of, usage_trend_sql,
+)
+
+SETTING_RULES = "risk.rules"
+RULE_CODES = ("red_health", "manual_red", "notice", "usage_drop", "detractor", "p1_open",
+              "ticket_aging", "renewal_soon", "overdue")
+DEFAULT_RULES: dict[str, dict[str, Any]] = {
+    "red_health": {"enabled": True},
+    "manual_red": {"enabled": True},
+    "notice": {"enabled": True},
+    "usage_drop": {"enabled": True, "min_drop": 0.30},
+    "detractor": {"enabled": True, "months": 12},
+    "p1_open": {"enabled": True, "min_tickets": 1},
+    "ticket_aging": {"enabled": True, "days": 14},
+    "renewal_soon": {"enabled": True, "days": 90},
+    "overdue": {"enabled": True, "days": 30},
+}
+# (rule, parameter) -> (lowest, highest) allowed value.
+LIMITS = {("usage_drop", "min_drop"): (0.01, 1.0), ("detractor", "months"): (1, 60),
+           ("p1_open", "min_tickets"): (1, 1000), ("ticket_aging", "days"): (1, 3650),
+           ("renewal_soon", "days"): (1, 730), ("overdue", "days"): (1, 3650)}
+TERM_MONTHS = 12
+OVERDUE_DAYS_COLUMNS = ("days_overdue", "overdue_days", "days_past_due", "past_due_days", "dpd")
+OVERDUE_FLAG_COLUMNS = ("overdue", "is_overdue", "payment_overdue", "past_due", "is_past_due")
+PAYMENT_STATUS_COLUMNS = ("payment_status", "billing_status", "invoice_status", "collection_status")
+_OVERDUE_STATUS = ("overdue", "late", "past due", "past_due", "collections", "unpaid", "failed",
+                   "defaulted", "suspended", "逾期", "欠费", "催收", "未付", "坏账")
+_TRUE = ("true", "yes", "y", "1", "是", "overdue", "t")
+_MANUAL_RED = ("red", "红", "红色")
+
+REASON_COLUMNS = ["account_id", "code", "value", "extra", "note", "arr"]
+REGISTER_COLUMNS = ["account_id", "account_name", "owner", "segment", "arr", "band", "renewal_date",
+                    "reason_count", "reason_codes", "reasons"]
+
+
+# Rules -------------------------------------------------------------------------------
+def validate_rules(rules: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The rules to apply: ``rules`` (partial is fine) merged over :data:`DEFAULT_RULES`.
+
+    Unknown rules are refused; every threshold must be a number in its allowed range.
+    """
+    merged = {code: dict(values) for code, values in DEFAULT_RULES.items()}
+    for code, values in (rules or {}).items():
+        if code not in DEFAULT_RULES:
+            raise InputError(f"'{code}' is not a risk rule (rules: {', '.join(RULE_CODES)}).")
+        if not isinstance(values, dict):
+            raise InputError(f"Risk rule '{code}' needs its settings as a mapping.")
+        for key, value in values.items():
+            if key == "enabled":
+                merged[code]["enabled"] = bool(value)
+                continue
+            if key not in DEFAULT_RULES[code]:
+                raise InputError(f"Risk rule '{code}' has no setting '{key}'.")
+            lo, hi = LIMITS[(code, key)]
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise InputError(f"Risk rule '{code}': '{key}' must be a number, not {value!r}.") from None
+            if not lo <= number <= hi:
+                raise InputError(f"Risk rule '{code}': '{key}' must lie between {lo} and {hi} (got {number}).")
+            merged[code][key] = number
+    return merged
+
+
+def saved_rules(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """The workspace's rules (setting ``risk.rules``), the defaults where unset or invalid."""
+    saved = read_setting(con, SETTING_RULES)
+    try:
+        return validate_rules(saved if isinstance(saved, dict) else None)
+    except InputError:
+        return validate_rules(None)
+
+
+def next_renewal_sql(column: str, end_param: str, term_months: int = TERM_MONTHS) -> str:
+    """The next renewal after the as-of date: ``column`` when later, else rolled forward by terms."""
+    rolled = (f"CAST({column} + to_months(CAST({term_months} * (floor(datediff('month', {column}, ${end_param}) "
+              f"/ {term_months}) + 1) AS INTEGER)) AS DATE)")
+    return (f"CASE WHEN {column} IS NULL THEN NULL WHEN {column} > ${end_param} THEN {column} "
+            f"WHEN {rolled} > ${end_param} THEN {rolled} "
+            f"ELSE CAST({rolled} + to_months({term_months}) AS DATE) END")
+
+
+def _overdue_sql(acols: set[str], days_param: str) -> tuple[str, str, str] | None:
+    """(condition on accounts ``a`` meaning "payment overdue", the column it reads, its kind)."""
+    for col in OVERDUE_DAYS_COLUMNS:
+        if col in acols:
+            return f"TRY_CAST(a.{quote_ident(col)} AS DOUBLE) >= ${days_param}", col, "days"
+    for col in OVERDUE_FLAG_COLUMNS:
+        if col in acols:
+            values = ", ".join(f"'{v}'" for v in _TRUE)
+            return f"lower(trim(CAST(a.{quote_ident(col)} AS VARCHAR))) IN ({values})", col, "flag"
+    for col in PAYMENT_STATUS_COLUMNS:
+        if col in acols:
+            values = ", ".join(f"'{v}'" for v in _OVERDUE_STATUS)
+            return f"lower(trim(CAST(a.{quote_ident(col)} AS VARCHAR))) IN ({values})", col, "status"
+    return None
+
+
+def _reason_queries(con: duckdb.DuckDBPyConnection, rules: dict[str, dict[str, Any]], month: dt.date,
+                    bands_view: str, has_bands: bool) -> tuple[list[str], dict[str, Any]]:
+    """One SELECT (account_id, code, value, extra, note) per applicable enabled rule."""
+    end = month_end(month)
+    params: dict[str, Any] = {"rk_end": end, "rk_end_ts": dt.datetime.combine(end, dt.time.max)}
+    parts: list[str] = []
+    acols = set(column_names(con, "accounts"))
+
+    def on(code: str) -> bool:
+        return bool(rules[code]["enabled"])
+
+    def part(code: str, select: str) -> None:
+        parts.append(f"SELECT account_id, '{code}' AS code, CAST(value AS DOUBLE) AS value, "
+                     f"CAST(extra AS DOUBLE) AS extra, CAST(note AS VARCHAR) AS note FROM ({select})")
+
+    if on("red_health") and has_bands:
+        part("red_health", f"SELECT account_id, score AS value, NULL AS extra, NULL AS note "
+                           f"FROM {bands_view} WHERE band = 'red'")
+    if on("manual_red") and "manual_health" in acols:
+        values = ", ".join(f"'{v}'" for v in _MANUAL_RED)
+        part("manual_red", f"SELECT account_id, NULL AS value, NULL AS extra, NULL AS note FROM accounts a "
+                           f"WHERE lower(trim(CAST(manual_health AS VARCHAR))) IN ({values})")
+    if on("notice") and "status" in acols:
+        part("notice", "SELECT account_id, NULL AS value, NULL AS extra, NULL AS note FROM accounts "
+                       "WHERE lower(trim(CAST(status AS VARCHAR))) IN ('notice', 'cancelling', '已提出解约')")
+    measure = level_measure(con)
+    if on("usage_drop") and measure:
+        trend_sql, trend_params = usage_trend_sql(con, {"lvl": measure}, month, prefix="rk_trend")
+        if trend_sql:
+            params.update(trend_params)
+            params["rk_min_drop"] = float(rules["usage_drop"]["min_drop"])
+            part("usage_drop", f"SELECT account_id, -lvl_change AS value, lvl_baseline AS extra, "
+                               f"CAST(lvl_recent AS VARCHAR) AS note FROM ({trend_sql}) "
+                               f"WHERE lvl_baseline > 0 AND lvl_change <= -$rk_min_drop")
+    if on("detractor") and has_table(con, "nps") and {"date", "score"} <= set(column_names(con, "nps")):
+        params["rk_nps_from"] = end - dt.timedelta(days=round(30.4375 * rules["detractor"]["months"]))
+        part("detractor", "SELECT account_id, arg_max(score, (date, -score)) AS value, NULL AS extra, "
+                          "CAST(max(CAST(date AS DATE)) AS VARCHAR) AS note FROM nps "
+                          "WHERE account_id IS NOT NULL AND score IS NOT NULL "
+                          "AND CAST(date AS DATE) > $rk_nps_from AND CAST(date AS DATE) <= $rk_end "
+                          "GROUP BY account_id HAVING arg_max(score, (date, -score)) <= 6")
+    open_sql = _open_tickets_sql(con)
+    if open_sql and on("p1_open") and "priority_rank" in column_names(con, "tickets"):
+        params["rk_min_p1"] = int(rules["p1_open"]["min_tickets"])
+        part("p1_open", f"SELECT account_id, count(*) AS value, max(age_days) AS extra, NULL AS note "
+                        f"FROM ({open_sql}) WHERE priority_rank = 1 GROUP BY account_id "
+                        f"HAVING count(*) >= $rk_min_p1")
+    if open_sql and on("ticket_aging"):
+        params["rk_age"] = int(rules["ticket_aging"]["days"])
+        part("ticket_aging", f"SELECT account_id, count(*) AS value, max(age_days) AS extra, NULL AS note "
+                             f"FROM ({open_sql}) WHERE age_days > $rk_age GROUP BY account_id")
+    if on("renewal_soon") and "renewal_date" in acols:
+        params["rk_renew_by"] = end + dt.timedelta(days=int(rules["renewal_soon"]["days"]))
+        nxt = next_renewal_sql("CAST(a.renewal_date AS DATE)", "rk_end")
+        part("renewal_soon", f"SELECT a.account_id, datediff('day', $rk_end, nr) AS value, NULL AS extra, "
+                             f"coalesce(hb.band, 'unscored') AS note "
+                             f"FROM (SELECT account_id, {nxt} AS nr FROM accounts a) a "
+                             f"LEFT JOIN {bands_view} hb USING (account_id) "
+                             f"WHERE nr <= $rk_renew_by AND hb.band IS DISTINCT FROM 'green'")
+    overdue = _overdue_sql(acols, "rk_overdue_days") if on("overdue") else None
+    if overdue:
+        condition, column, kind = overdue
+        params["rk_overdue_days"] = float(rules["overdue"]["days"])
+        value = f"TRY_CAST(a.{quote_ident(column)} AS DOUBLE)" if kind == "days" else "NULL"
+        part("overdue", f"SELECT account_id, {value} AS value, NULL AS extra, "
+                        f"CAST(a.{quote_ident(column)} AS VARCHAR) AS note FROM accounts a WHERE {condition}")
+    return parts, params
+
+
+def _open_tickets_sql(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Tickets open at the as-of date ($rk_end_ts) with their age in days."""
+    if not has_table(con, "tickets"):
+        return None
+    cols = set(column_names(con, "tickets"))
+    if "created_at" not in cols:
+        return None
+    rank = "priority_rank" if "priority_rank" in cols else "CAST(NULL AS INTEGER) AS priority_rank"
+    status_open = ("lower(trim(CAST(status AS VARCHAR))) IS DISTINCT FROM 'closed'" if "status" in cols else "TRUE")
+    if "resolved_at" in cols:
+        still_open = f"(resolved_at > $rk_end_ts OR (resolved_at IS NULL AND {status_open}))"
+    else:
+        still_open = status_open
+    return (f"SELECT account_id, {rank}, datediff('day', CAST(created_at AS TIMESTAMP), $rk_end_ts) AS age_days "
+            f"FROM tickets WHERE account_id IS NOT NULL AND CAST(created_at AS TIMESTAMP) <= $rk_end_ts "
+            f"AND {still_open}")
+
+
+# The register ------------------------------------------------------------------------
+@one_schema_read
+def risk_reasons(con: duckdb.DuckDBPyConnection, as_of: Any = None, rules: dict[str, Any] | None = None,
+                 scope: Scope | None = None, bands: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per (active account, reason): account_id, code, value, extra, note, arr.
+
+    ``value`` / ``extra`` / ``note`` are the numbers behind the reason (health score; usage
+    drop as a fraction, baseline level and recent level; NPS score and answer date; open
+    ticket count and oldest age in days; days to renewal and band; days overdue or the
+    overdue column's text). ``rules`` default to the workspace's saved rules.
+    """
+    month = resolve_as_of(con, as_of)
+    base_sql, base_params = account_base_sql(con, scope, month, prefix="rk_base")
+    if month is None or base_sql is None:
+        return pd.DataFrame(columns=REASON_COLUMNS)
+    applied = validate_rules(rules) if rules is not None else saved_rules(con)
+    if bands is None:
+        bands = account_bands(con, month, scope)
+    with registered(con, bands if bands is not None else _empty_bands(), "rk_bands") as view:
+        parts, params = _reason_queries(con, applied, month, view, bands is not None)
+        if not parts:
+            return pd.DataFrame(columns=REASON_COLUMNS)
+        order = "CASE r.code " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(RULE_CODES)) + " END"
+        frame = execute(
+            con, f"""WITH b AS (SELECT account_id, arr FROM ({base_sql}) WHERE is_active),
+                     r AS ({' UNION ALL '.join(parts)})
+                SELECT r.account_id, r.code, r.value, r.extra, r.note, b.arr
+                FROM r JOIN b USING (account_id)
+                ORDER BY b.arr DESC, r.account_id, {order}""", {**params, **base_params}).df()
+    return frame[REASON_COLUMNS]
+
+
+def arr_at_risk_by_reason(reasons: pd.DataFrame) -> pd.DataFrame:
+    """Accounts and ARR flagged by each rule (an account counts under each of its reasons).
+
+    Columns: code, accounts, arr; in rule order, rules that found nothing left out.
+    """
+    if reasons.empty:
+        return pd.DataFrame({"code": pd.Series(dtype="object"), "accounts": pd.Series(dtype="int64"),
+                             "arr": pd.Series(dtype="float64")})
+    grouped = (reasons.groupby("code", as_index=False)
+               .agg(accounts=("account_id", "nunique"), arr=("arr", "sum")))
+    grouped["_o"] = grouped["code"].map({c: i for i, c in enumerate(RULE_CODES)})
+    return grouped.sort_values("_o").drop(columns="_o").reset_index(drop=True)
+
+
+def risk_totals(reasons: pd.DataFrame) -> dict[str, Any]:
+    """``{"accounts", "arr"}``: accounts with at least one reason and their ARR, each once."""
+    once = reasons.drop_duplicates("account_id")
+    return {"accounts": int(len(once)), "arr": float(once["arr"].fillna(0).sum())}
+
+
+def describe_reason(code: str, value: Any, extra: Any, note: Any, lang: str = "en",
+                    measure: str | None = None) -> str:
+    """The reason as one translated sentence, with its numbers."""
+    def num(v: Any, decimals: int = 0) -> str:
+        return formatting.number(v, lang, decimals=decimals)
+
+    if code == "red_health":
+        return t("risk.reason.red_health", lang, score=num(value))
+    if code == "usage_drop":
+        return t("risk.reason.usage_drop", lang, drop=formatting.pct(value, lang, decimals=0),
+                 before=num(extra, 1), now=num(_float(note), 1), measure=_measure_label(measure, lang))
+    if code == "detractor":
+        return t("risk.reason.detractor", lang, score=num(value), date=str(note or "")[:10])
+    if code == "p1_open":
+        return t("risk.reason.p1_open", lang, n=num(value), days=num(extra))
+    if code == "ticket_aging":
+        return t("risk.reason.ticket_aging", lang, n=num(value), days=num(extra))
+    if code == "renewal_soon":
+        band = note if note in ("green", "yellow", "red", "unscored") else "unscored"
+        return t("risk.reason.renewal_soon", lang, days=num(value), band=t(f"band.{band}", lang))
+    if code == "overdue":
+        if value is not None and not formatting.is_missing(value):
+            return t("risk.reason.overdue_days", lang, days=num(value))
+        return t("risk.reason.overdue", lang, status=str(note or ""))
+    return t(f"risk.reason.{code}", lang)
+
+
+def _none(value: Any) -> Any:
+    """NaN / NA -> None, anything else unchanged."""
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _measure_label(measure: str | None, lang: str) -> str:
+    from cs_metrics.i18n import has
+
+    if not measure:
+        return ""
+    key = f"col.{measure}"
+    return t(key, lang) if has(key) else measure
+
+
+@one_schema_read
+def risk_register(con: duckdb.DuckDBPyConnection, as_of: Any = None, rules: dict[str, Any] | None = None,
+                  scope: Scope | None = None, lang: str = "en",
+                  bands: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per flagged active account, largest ARR first.
+
+    Columns: account_id, account_name, owner, segment, arr, band (computed health band or
+    None), renewal_date (the next renewal), reason_count, reason_codes (comma-separated, in
+    rule order), reasons (the sentences, joined with "; ").
+    """
+    month = resolve_as_of(con, as_of)
+    if bands is None and month is not None:
+        bands = account_bands(con, month, scope)
+    reasons = risk_reasons(con, month, rules, scope, bands=bands)
+    return register_from_reasons(con, reasons, month, bands, lang)
+
+
+@one_schema_read
+def register_from_reasons(con: duckdb.DuckDBPyConnection, reasons: pd.DataFrame, month: dt.date | None,
+                          bands: pd.DataFrame | None, lang: str = "en") -> pd.DataFrame:
+    """The register (see :func:`risk_register`) from already computed reasons."""
+    if reasons.empty or month is None:
+        return pd.DataFrame(columns=REGISTER_COLUMNS)
+    measure = level_measure(con)
+
+    # Many reasons share their numbers (a notice, 30 days to renewal, an NPS of 5): word each once.
+    keys = ["code", "value", "extra", "note"]
+    distinct = reasons[keys].drop_duplicates()
+    distinct = distinct.assign(sentence=[
+        describe_reason(code, _none(value), _none(extra), _none(note), lang=lang, measure=measure)
+        for code, value, extra, note in zip(*(distinct[k] for k in keys))])
+    worded = reasons.merge(distinct, on=keys, how="left")
+    frame = pd.DataFrame({"account_id": worded["account_id"].astype(str).to_numpy(dtype=object),
+                          "code": worded["code"].astype(str).to_numpy(dtype=object),
+                          "o": worded["code"].map({c: i for i, c in enumerate(RULE_CODES)}).to_numpy(),
+                          "arr": worded["arr"].to_numpy(),
+                          "sentence": worded["sentence"].astype(str).to_numpy(dtype=object)})
+    with registered(con, frame, "rk_reasons") as view:
+        grouped = con.execute(
+            f"SELECT account_id, any_value(arr) AS arr, count(*) AS reason_count, "
+            f"string_agg(code, ', ' ORDER BY o) AS reason_codes, "
+            f"string_agg(sentence, '; ' ORDER BY o) AS reasons FROM {view} GROUP BY account_id").df()
+    out = grouped.merge(_labels(con, grouped["account_id"], month), on="account_id", how="left")
+    band_map = dict(zip(bands["account_id"], bands["band"])) if bands is not None else {}
+    out["band"] = out["account_id"].map(band_map).astype(object)
+    out["band"] = out["band"].where(out["band"].notna(), None)
+    for col in ("account_name", "owner", "segment", "renewal_date"):
+        if col not in out:
+            out[col] = None
+    return out.sort_values(["arr", "account_id"], ascending=[False, True]).reset_index(drop=True)[REGISTER_COLUMNS]
+
+
+@one_schema_read
+def risk_overview(con: duckdb.DuckDBPyConnection, as_of: Any = None, rules: dict[str, Any] | None = None,
+                  scope: Scope | None = None, lang: str = "en") -> dict[str, Any]:
+    """Everything the risk section shows, from one pass over the rules.
+
+    ``{"as_of", "reasons", "register", "by_reason", "flagged_accounts", "flagged_arr",
+    "active_accounts", "active_arr", "red_arr", "health_available", "rules"}``. ``red_arr``
+    is docs/metrics.md's ARR at risk (red band; None without a health model).
+    """
+    month = resolve_as_of(con, as_of)
+    applied = validate_rules(rules) if rules is not None else saved_rules(con)
+    bands = account_bands(con, month, scope) if month is not None else None
+    reasons = risk_reasons(con, month, applied, scope, bands=bands)
+    totals = risk_totals(reasons)
+    base_sql, params = account_base_sql(con, scope, month, prefix="ov_base")
+    active, red_arr = (0, 0.0), None
+    if base_sql is not None:
+        with registered(con, bands if bands is not None else _empty_bands(), "ov_bands") as view:
+            row = execute(con, f"SELECT count(*), coalesce(sum(arr), 0), "
+                               f"coalesce(sum(arr) FILTER (WHERE hb.band = 'red'), 0) "
+                               f"FROM ({base_sql}) b LEFT JOIN {view} hb USING (account_id) WHERE b.is_active",
+                          params).fetchall()[0]
+        active = (int(row[0]), float(row[1]))
+        red_arr = float(row[2]) if bands is not None else None
+    return {"as_of": month, "reasons": reasons, "register": register_from_reasons(con, reasons, month, bands, lang),
+            "by_reason": arr_at_risk_by_reason(reasons), "flagged_accounts": totals["accounts"],
+            "flagged_arr": totals["arr"], "active_accounts": active[0], "active_arr": active[1],
+            "red_arr": red_arr, "health_available": bands is not None, "rules": applied}
+
+
+def _labels(con: duckdb.DuckDBPyConnection, ids: pd.Series, month: dt.date) -> pd.DataFrame:
+    """account_name, owner, segment and the next renewal date of the given accounts."""
+    acols = set(column_names(con, "accounts"))
+    select = ["a.account_id"]
+    for col in ("account_name", "owner", "segment"):
+        select.append(f"CAST(a.{col} AS VARCHAR) AS {col}" if col in acols else f"NULL AS {col}")
+    if "renewal_date" in acols:
+        select.append(next_renewal_sql("CAST(a.renewal_date AS DATE)", "lbl_end") + " AS renewal_date")
+    else:
+        select.append("CAST(NULL AS DATE) AS renewal_date")
+    wanted = pd.DataFrame({"account_id": ids.astype(str).to_numpy(dtype=object)})
+    with registered(con, wanted, "rk_ids") as view:
+        frame = execute(con, f"SELECT {', '.join(select)} FROM accounts a SEMI JOIN {view} w "
+                             f"ON w.account_id = a.account_id", {"lbl_end": month_end(month)}).df()
+    return frame.drop_duplicates("account_id")
+
+
+# Export ------------------------------------------------------------------------------
+def export_frame(register: pd.DataFrame, lang: str = "en", currency: str = "") -> pd.DataFrame:
+    """The register with translated column headers, ready for CSV / Excel."""
+    from cs_metrics.i18n import has
+
+    out = register.copy()
+    if "band" in out:
+        out["band"] = [t(f"band.{b}", lang) if isinstance(b, str) else t("band.unscored", lang)
+                       for b in out["band"]]
+    if "renewal_date" in out:
+        out["renewal_date"] = [None if v is None or pd.isna(v) else str(v)[:10] for v in out["renewal_date"]]
+    headers = {}
+    for col in out.columns:
+        key = f"risk.col.{col}"
+        headers[col] = t(key, lang) if has(key) else (t(f"col.{col}", lang) if has(f"col.{col}") else col)
+    if currency and "arr" in headers:
+        headers["arr"] = f"{headers['arr']} ({currency})"
+    return out.rename(columns=headers)
+
+
+def export_csv(register: pd.DataFrame, lang: str = "en", currency: str = "") -> bytes:
+    """The register as UTF-8 CSV; text that would run as a formula is written as text."""
+    from cs_metrics.export import to_csv_bytes
+
+    return to_csv_bytes(export_frame(register, lang, currency))
+
+
+def export_xlsx(register: pd.DataFrame, by_reason: pd.DataFrame | None = None, lang: str = "en",
+                currency: str = "") -> bytes:
+    """The register (and the ARR by reason) as an Excel workbook, formula-injection safe."""
+    from cs_metrics.export import to_xlsx_bytes
+
+    sheets = {t("risk.sheet.register", lang): export_frame(register, lang, currency)}
+    if by_reason is not None:
+        frame = by_reason.assign(code=[t(f"risk.rule.{c}", lang) for c in by_reason["code"]])
+        sheets[t("risk.sheet.by_reason", lang)] = export_frame(frame, lang, currency)
+    arr_header = t("risk.col.arr", lang) + (f" ({currency})" if currency else "")
+    return to_xlsx_bytes(sheets, {name: {arr_header: "#,##0"} for name in sheets})

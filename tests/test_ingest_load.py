@@ -1,0 +1,152 @@
+"""Loading is all or nothing: one transaction; a failure at any point leaves the workspace as it was."""
+
+from __future__ import annotations
+
+import pytest
+
+from cs_metrics import ingest
+from cs_metrics.ingest import IngestError, loading
+from cs_metrics.workspace import Workspace
+from tests import ingest_corpus as C
+
+
+def snapshot(ws):
+    """Every table of the workspace (but files staged for loading) with its columns and rows."""
+    con = ws.con
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+        "AND table_name NOT LIKE '\\_polaris\\_stage\\_%' ESCAPE '\\' ORDER BY 1").fetchall()]
+    return {t: (con.execute(f'DESCRIBE "{t}"').fetchall(), sorted(map(repr, con.execute(f'SELECT * FROM "{t}"').fetchall())))
+            for t in tables}
+
+
+@pytest.fixture()
+def ws(tmp_path):
+    w = Workspace.create(tmp_path / "w.duckdb")
+    ingest.load_path(w, C.write_csv(tmp_path, "accounts.csv", C.ACCOUNTS_EN))
+    ingest.load_path(w, C.write_csv(tmp_path, "mrr.csv", C.MRR_LONG))
+    yield w
+    w.close()
+
+
+def prepared_for(ws, tmp_path, rows, name="new.csv", kind=None):
+    raw = ingest.inspect_file(C.write_csv(tmp_path, name, rows))
+    kind = kind or ingest.detect_kind(raw)[0]
+    return ingest.prepare(ws, raw, kind, ingest.propose_mapping(raw, kind))
+
+
+@pytest.mark.parametrize("mode", ["replace", "append"])
+def test_failure_in_the_middle_of_a_load_changes_nothing(ws, tmp_path, monkeypatch, mode):
+    before = snapshot(ws)
+    version = ws.data_version()
+    rows = [["account_id", "month", "mrr", "region"], ["A1", "2024-05", "1", "EU"], ["A2", "2024-05", "2", "US"]]
+    prepared = prepared_for(ws, tmp_path, rows)
+    assert prepared.report.ok
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    # The table has been replaced (or appended to, with a new column) when this runs.
+    monkeypatch.setattr(loading, "_record_load", explode)
+    with pytest.raises(RuntimeError):
+        ingest.load(ws, prepared, mode=mode)
+    assert snapshot(ws) == before and ws.data_version() == version
+    # The prepared file is intact: once the fault is gone it loads.
+    monkeypatch.undo()
+    assert ingest.load(ws, prepared, mode=mode).rows == 2
+    assert ws.con.execute("SELECT count(*) FROM mrr WHERE region IS NOT NULL").fetchone()[0] == 2
+    ingest.discard(ws, prepared)
+
+
+
+def test_a_failed_load_is_not_visible_after_reopening(ws, tmp_path, monkeypatch):
+    before = snapshot(ws)
+    prepared = prepared_for(ws, tmp_path, [["account_id", "month", "mrr"], ["A1", "2024-05", "1"]])
+    monkeypatch.setattr(loading, "remember_mapping", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        ingest.load(ws, prepared)
+    path = ws.path
+    ws.close()
+    reopened = Workspace.open(path)
+    assert snapshot(reopened) == before
+    reopened.close()
+
+
+def test_database_error_mid_load_is_a_clear_message_and_rolls_back(ws, tmp_path, monkeypatch):
+    before = snapshot(ws)
+    prepared = prepared_for(ws, tmp_path, C.MRR_LONG)
+    monkeypatch.setattr(loading, "remember_mapping",
+                        lambda *a, **k: ws.con.execute("SELECT * FROM no_such_table"))
+    with pytest.raises(IngestError) as err:
+        ingest.load(ws, prepared)
+    assert err.value.issues[0].key == "ingest.error.write_failed"
+    assert "Nothing was changed" in err.value.messages("en")[0] and "未做任何更改" in err.value.messages("zh")[0]
+    assert snapshot(ws) == before
+
+
+def test_a_report_with_errors_is_never_loaded(ws, tmp_path):
+    before = snapshot(ws)
+    prepared = prepared_for(ws, tmp_path, C.MRR_LONG + [["A1", "2024-01", "-5"]])
+    assert not prepared.report.ok
+    with pytest.raises(IngestError) as err:
+        ingest.load(ws, prepared)
+    assert "ingest.error.duplicate_mrr" in [i.key for i in err.value.issues]
+    assert snapshot(ws) == before
+    with pytest.raises(IngestError):
+        ingest.load_path(ws, C.write_csv(tmp_path, "bad.csv", C.MRR_LONG + [["A1", "2024-01", "-5"]]))
+    assert snapshot(ws) == before
+
+
+def test_replace_swaps_the_table_and_logs_the_load(ws, tmp_path):
+    prepared = prepared_for(ws, tmp_path, [["account_id", "month", "mrr"], ["A1", "2024-03", "10"]])
+    table = prepared.table
+    result = ingest.load(ws, prepared)
+    assert result.rows == 1 and result.mode == "replace" and result.kind == "mrr"
+    assert ws.con.execute("SELECT account_id, month, mrr, _source_file FROM mrr").fetchall() == [
+        ("A1", __import__("datetime").date(2024, 3, 1), 10.0, "new.csv")]
+    log = ws.con.execute("SELECT kind, file, rows, mode FROM _polaris_loads WHERE load_id = ?", [result.load_id]).fetchone()
+    assert log == ("mrr", "new.csv", 1, "replace")
+    assert ws.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchone()[0] == 0
+
+
+def test_append_adds_rows_and_new_columns_but_refuses_loaded_keys(ws, tmp_path):
+    rows = [["account_id", "month", "mrr", "region"], ["A1", "2024-03", "10", "EU"]]
+    result = ingest.load(ws, prepared_for(ws, tmp_path, rows), mode="append")
+    assert result.rows == 1
+    assert ws.con.execute("SELECT count(*), count(region), sum(mrr) FROM mrr").fetchone() == (5, 1, 26660.0)
+    before = snapshot(ws)
+    with pytest.raises(IngestError) as err:
+        ingest.load(ws, prepared_for(ws, tmp_path, C.MRR_LONG, name="again.csv"), mode="append")
+    assert err.value.issues[0].key == "ingest.error.append_duplicate_mrr" and err.value.issues[0].count == 4
+    assert snapshot(ws) == before
+
+
+def test_accounts_append_refuses_existing_ids(ws, tmp_path):
+    before = snapshot(ws)
+    with pytest.raises(IngestError) as err:
+        ingest.load_path(ws, C.write_csv(tmp_path, "more.csv", [["Account ID", "Account Name"], ["A4", "New"], ["A1", "Dup"]]),
+                         mode="append")
+    assert err.value.issues[0].key == "ingest.error.append_duplicate_accounts" and err.value.issues[0].rows == [3]
+    assert snapshot(ws) == before
+
+
+def test_progress_is_reported(ws, tmp_path):
+    seen = []
+    ingest.load_path(ws, C.write_csv(tmp_path, "m.csv", C.MRR_LONG), progress=lambda share, key: seen.append((share, key)))
+    shares = [s for s, _ in seen]
+    assert shares == sorted(shares) and shares[-1] == 1.0
+    assert {k for _, k in seen} >= {"ingest.progress.reading", "ingest.progress.writing", "ingest.progress.done"}
+
+
+def test_mapping_memory_round_trip(tmp_path):
+    ws = Workspace.create(tmp_path / "m.duckdb")
+    assert ingest.recall_mapping(ws, "abc") is None
+    ingest.remember_mapping(ws, "abc", "nps", {"Q1": "score"})
+    ingest.remember_mapping(ws, "abc", "nps", {"Q1": "score", "Who": "respondent"})
+    assert ingest.recall_mapping(ws, "abc") == ("nps", {"Q1": "score", "Who": "respondent"})
+    ws.close()
+
+
+def test_bad_mode(ws, tmp_path):
+    with pytest.raises(IngestError):
+        ingest.load(ws, prepared_for(ws, tmp_path, C.MRR_LONG), mode="merge")
