@@ -130,10 +130,12 @@ def run_load(browser, url: str, pid: int, data_dir: Path, n_sessions: int = 20,
 
     def step(name: str, action) -> None:
         nonlocal peak
+        issued = []
         for i, tab in enumerate(tabs):
+            issued.append(time.time())
             action(i, tab)
         try:
-            report.step_times[name] = settle_all(tabs, timeout_s=step_timeout_s)
+            report.step_times[name] = settle_all(tabs, timeout_s=step_timeout_s, since=issued)
         except TimeoutError as exc:
             report.problems.append(f"{name}: {exc}")
             raise

@@ -8,7 +8,11 @@ Prints:
   (``benchmarks/pandas_retention.py``), with and without reading the tables out of DuckDB,
   and the speed-up (target ≥ 2×), after checking both reports are identical;
 - the Retention page's first render on that workspace, as the server time of the script
-  run (AppTest; Streamlit's cache empty, the workspace freshly opened; target ≤ 1.5 s).
+  run (AppTest; Streamlit's cache empty, the workspace freshly opened, the matrix built
+  inside the render; target ≤ 1.5 s), in a warm process and in a cold one.
+
+The machine's load average is printed too: on a shared machine the wall times stretch
+with it, the CPU times much less.
 
 Usage: ``python benchmarks/bench_retention.py [--accounts 100000] [--months 60] [--keep DIR]``
 """
@@ -62,6 +66,9 @@ def best_of(n: int, func) -> tuple[float, object]:
 
 
 def report_timings(path: Path) -> None:
+    import os
+
+    print(f"(machine load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     cold = []
     for _ in range(3):
         ws = Workspace.open(path)
@@ -101,41 +108,67 @@ import sys, time
 sys.path.insert(0, {root!r})
 import runpy
 import streamlit as st
-_started = time.perf_counter()
+_started, _cpu = time.perf_counter(), time.process_time()
 try:
     runpy.run_path({page!r}, run_name="__main__")
 finally:
-    st.session_state["_bench_seconds"] = time.perf_counter() - _started
+    st.session_state["_bench"] = (time.perf_counter() - _started, time.process_time() - _cpu)
 """
 
 
+def _render(wrapper: Path, path: Path, lang: str) -> tuple[float, float, float, int] | None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(wrapper), default_timeout=300)
+    at.session_state["lang"] = lang
+    ws = Workspace.open(path)
+    at.session_state["polaris_ws"] = ws
+    started = time.perf_counter()
+    at.run()
+    wall = time.perf_counter() - started
+    ws.close()
+    if at.exception:
+        print("page raised:", at.exception)
+        return None
+    server, cpu = at.session_state["_bench"]
+    return server, cpu, wall, len(at.metric)
+
+
 def page_timing(path: Path, folder: Path) -> None:
+    """First render of the page on a freshly opened workspace with Streamlit's cache empty.
+
+    The first render in a fresh Python process also pays one-off process costs (importing
+    scipy/statsmodels, loading Altair's JSON schema, Streamlit's bare-mode checks); a
+    running server has paid them on its first page, so the target figure is the render
+    after a warm-up on another script. Both are printed.
+    """
     import os
 
+    import altair as alt
+    import pandas as pd
     from streamlit.testing.v1 import AppTest
 
     os.environ["POLARIS_DATA_DIR"] = str(folder)
     wrapper = folder / "retention_page_timed.py"
-    wrapper.write_text(textwrap.dedent(PAGE_WRAPPER.format(root=str(ROOT), page=str(ROOT / "pages" / "retention.py"))))
-    results = []
-    for lang in ("en", "zh"):
-        import streamlit as st
-
-        st.cache_data.clear()
-        at = AppTest.from_file(str(wrapper), default_timeout=300)
-        at.session_state["lang"] = lang
-        at.session_state["polaris_ws"] = Workspace.open(path)
-        started = time.perf_counter()
-        at.run()
-        wall = time.perf_counter() - started
-        if at.exception:
-            print("page raised:", at.exception)
-            return
-        results.append((lang, at.session_state["_bench_seconds"], wall, len(at.metric)))
-        at.session_state["polaris_ws"].close()
-    for lang, server, wall, tiles in results:
-        print(f"Retention page first render ({lang}): server time {server:.3f} s "
-              f"(AppTest wall {wall:.3f} s, {tiles} KPI tiles)  target <= 1.5 s")
+    wrapper.write_text(textwrap.dedent(PAGE_WRAPPER.format(root=str(ROOT),
+                                                           page=str(ROOT / "pages" / "retention.py"))))
+    cold = _render(wrapper, path, "en")
+    # Warm-up of the process, not of the page: another script, a chart, the imports.
+    AppTest.from_string("import streamlit as st\nst.title('warm-up')").run()
+    alt.Chart(pd.DataFrame({"x": [1]})).mark_bar().encode(x="x:Q").to_dict()
+    warm = [(lang, _render(wrapper, path, lang)) for lang in ("en", "zh")]
+    load = os.getloadavg()[0]
+    if cold:
+        print(f"Retention page first render, cold Python process (en): server time {cold[0]:.3f} s, "
+              f"CPU {cold[1]:.3f} s (not the target: one-off imports)")
+    for lang, figures in warm:
+        if figures:
+            server, cpu, wall, tiles = figures
+            print(f"Retention page first render ({lang}): server time {server:.3f} s, CPU {cpu:.3f} s "
+                  f"(AppTest wall {wall:.3f} s, {tiles} KPI tiles)  target <= 1.5 s")
+    print(f"(machine load average during the page runs: {load:.1f} on {os.cpu_count()} cores)")
 
 
 def main() -> None:

@@ -75,10 +75,11 @@ def cmd_load(args: argparse.Namespace) -> int:
                 print(f"{t('cli.warning', args.lang)}: {warning}", file=sys.stderr)
             line = t("cli.loaded", args.lang, file=Path(path).name, kind=result.kind,
                      rows=f"{result.rows:,}", workspace=args.workspace)
-            if result.match is not None:
-                line += "; " + t("cli.coverage", args.lang, matched=f"{result.match.matched_rows:,}",
-                                 rows=f"{result.match.rows:,}")
             print(line)
+            if result.match is not None:
+                from cs_metrics import matching
+
+                print("  " + matching.report_text(result.match, args.lang).replace("\n", "\n  "))
     finally:
         ws.close()
     return EXIT_OK

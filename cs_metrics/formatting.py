@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from cs_metrics.i18n import t
 
 CURRENCY_SYMBOLS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
 def is_missing(value: object) -> bool:
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return True
     try:
         return math.isnan(float(value))  # type: ignore[arg-type]

@@ -11,7 +11,9 @@ at least one signal of demand:
 
 * seat utilisation ≥ ``min_utilisation`` (90 %): active users (their mean over the last 28
   days of usage) ÷ seats (the latest seats of the usage table, else ``accounts.seats``);
-* usage growth ≥ ``min_growth`` (20 %) over 3 months (:func:`cs_metrics.segments.usage_trend_sql`).
+* usage growth ≥ ``min_growth`` (20 %) over 3 months (:func:`cs_metrics.segments.usage_trend_sql`),
+  for accounts in use on every usage date of the baseline window (a new account ramping
+  up is onboarding, not demand).
 
 Estimated expansion ARR: with seat pressure, the seats needed to bring utilisation back to
 80 % (at least one) × the account's ARR per seat; otherwise ARR × this workspace's typical
@@ -87,8 +89,13 @@ def typical_expansion_rate(con: duckdb.DuckDBPyConnection, as_of: Any = None, sc
 @one_schema_read
 def expansion_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope: Scope | None = None,
                          min_utilisation: float = 0.9, min_growth: float = 0.2, lang: str = "en",
-                         bands: pd.DataFrame | None = None, risky: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Expansion candidates, largest estimated expansion first (see the module docstring)."""
+                         bands: pd.DataFrame | None = None, risky: pd.DataFrame | None = None,
+                         typical: float | None = None) -> pd.DataFrame:
+    """Expansion candidates, largest estimated expansion first (see the module docstring).
+
+    ``bands``, ``risky`` (account ids with an open risk) and ``typical`` (the typical
+    expansion) are computed here unless given.
+    """
     month = resolve_as_of(con, as_of)
     base_sql, params = account_base_sql(con, scope, month, prefix="gb",
                                         extra_columns=["account_name", "owner", "seats"])
@@ -109,7 +116,10 @@ def expansion_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scop
     params.update(trend_params)
     params.update({"g_min_util": float(min_utilisation), "g_min_growth": float(min_growth)})
     users_recent = "gt.users_recent" if users else "CAST(NULL AS DOUBLE)"
-    change = "gt.lvl_change" if measure else "CAST(NULL AS DOUBLE)"
+    # A new account ramping up is onboarding, not demand: growth counts only for accounts
+    # that were in use on every usage date of the baseline window.
+    change = ("CASE WHEN gt.baseline_rows >= gt.baseline_dates THEN gt.lvl_change END" if measure
+              else "CAST(NULL AS DOUBLE)")
     green = "hb.band = 'green'" if use_bands else "TRUE"
     with registered(con, bands if use_bands else _empty_bands(), "g_bands") as bview, \
             registered(con, risky, "g_risky") as rview:
@@ -127,7 +137,8 @@ def expansion_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scop
             SELECT *, active_users / NULLIF(seats, 0) AS utilisation FROM c
             WHERE active_users / NULLIF(seats, 0) >= $g_min_util OR usage_change >= $g_min_growth""",
             params).df()
-    typical = typical_expansion_rate(con, month, scope)
+    if typical is None:
+        typical = typical_expansion_rate(con, month, scope)
     seat_based = frame["utilisation"].ge(min_utilisation).fillna(False) & frame["seats"].gt(0).fillna(False)
     need = (frame["active_users"] / TARGET_UTILISATION - frame["seats"]).clip(lower=1)
     frame["extra_seats"] = need.where(seat_based).apply(lambda v: None if pd.isna(v) else float(-(-v // 1)))
@@ -182,7 +193,7 @@ def advocacy_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope
     if risky is None:
         risky = open_risk_ids(con, month, scope, bands)
     comment = "arg_max(CAST(comment AS VARCHAR), (date, -score))" if "comment" in column_names(con, "nps") else "NULL"
-    first_sql = _first_revenue_sql(con)
+    first_sql = _first_revenue_sql(con, within="SELECT account_id FROM ans")
     end = month_end(month)
     params.update({"a_end": end, "a_from": add_months(month, -11), "a_month": month,
                    "a_tenure": int(min_tenure_months)})
@@ -219,15 +230,16 @@ def advocacy_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope
     return _nullify(frame[ADVOCACY_COLUMNS])
 
 
-def _first_revenue_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """(account_id, first_month): the first month with MRR > 0 (empty without revenue)."""
+def _first_revenue_sql(con: duckdb.DuckDBPyConnection, within: str = "SELECT account_id FROM accounts") -> str:
+    """(account_id, first_month): the first month with MRR > 0 of the accounts ``within``
+    selects (empty without revenue)."""
     source = revenue_source(con)
     if source == "mrr":
         return ("SELECT account_id, CAST(date_trunc('month', min(month)) AS DATE) AS first_month FROM mrr "
-                "WHERE account_id IS NOT NULL AND mrr > 0 GROUP BY account_id")
+                f"WHERE account_id IN ({within}) AND mrr > 0 GROUP BY account_id")
     if source == "subscriptions":
         return ("SELECT account_id, CAST(date_trunc('month', min(start_date)) AS DATE) AS first_month "
-                "FROM subscriptions WHERE account_id IS NOT NULL AND mrr > 0 GROUP BY account_id")
+                f"FROM subscriptions WHERE account_id IN ({within}) AND mrr > 0 GROUP BY account_id")
     return "SELECT NULL::VARCHAR AS account_id, NULL::DATE AS first_month WHERE FALSE"
 
 
@@ -300,12 +312,13 @@ def growth_lists(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope: Scope
     month = resolve_as_of(con, as_of)
     bands = account_bands(con, month, scope) if month is not None else None
     risky = open_risk_ids(con, month, scope, bands) if month is not None else None
+    typical = typical_expansion_rate(con, month, scope)
     return {
         "as_of": month,
         "expansion": expansion_candidates(con, month, scope, min_utilisation, min_growth, lang,
-                                          bands=bands, risky=risky),
+                                          bands=bands, risky=risky, typical=typical),
         "advocacy": advocacy_candidates(con, month, scope, min_tenure_months, lang, bands=bands, risky=risky),
-        "typical_expansion": typical_expansion_rate(con, month, scope),
+        "typical_expansion": typical,
         "health_available": bands is not None,
     }
 

@@ -56,6 +56,7 @@ as an AUC and the churn rate of each band.
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -128,9 +129,9 @@ def health_settings(con: duckdb.DuckDBPyConnection | None = None,
     """The health model's settings: defaults ← the workspace's saved settings ← ``settings``.
 
     ``settings`` uses the workspace keys: ``{"health.weights": {...}, "health.bands":
-    {"green": 70, "red": 40}, "northstar": "reports_created"}``. Returns
-    ``{"weights": {component: weight}, "bands": {"green", "red"}, "northstar": str | None}``
-    with weights and bands validated.
+    {"green": 70, "red": 40}, "northstar": "reports_created"}`` (the North Star may also be
+    the North Star page's ``{"metric": column, ...}``). Returns ``{"weights": {component:
+    weight}, "bands": {"green", "red"}, "northstar": …}`` with weights and bands validated.
     """
     merged: dict[str, Any] = {}
     if con is not None:
@@ -249,7 +250,11 @@ def health_inputs(con: duckdb.DuckDBPyConnection, settings: Mapping[str, Any] | 
             seats_source = "accounts"
         candidates = northstar_candidates(con)
         wanted = cfg["northstar"]
-        northstar = wanted if wanted in candidates else (candidates[0] if candidates else None)
+        # The North Star page saves {"metric": column, ...}; older settings hold the bare name.
+        if isinstance(wanted, dict):
+            wanted = wanted.get("metric")
+        numeric = [c for c in _numeric_columns(con, "usage") if c not in ("seats", "_source_key", "_source_file")]
+        northstar = wanted if wanted in numeric else (candidates[0] if candidates else None)
         if usage_measure:
             components += ["usage_level", "usage_trend"]
         if "active_users" in usage and seats_source:
@@ -386,7 +391,8 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         last = con.execute(f"SELECT max({_mi('month')}) FROM {source} WHERE month IS NOT NULL").fetchone()[0]
         if last is None:
             return _empty_components(raw)
-        ctes.append(f"rev AS (SELECT account_id, {_mi('month')} AS mi, sum(mrr) AS mrr "
+        ids_from = f"SELECT DISTINCT account_id FROM {source} WHERE account_id IS NOT NULL"
+        ctes.append(f"rev0 AS (SELECT account_id, {_mi('month')} AS mi, sum(mrr) AS mrr "
                     f"FROM {source} WHERE account_id IS NOT NULL AND month IS NOT NULL "
                     "GROUP BY 1, 2 HAVING sum(mrr) > 0)")
     else:
@@ -409,11 +415,19 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
                 conds.append("NOT (lower(coalesce(a.status, '')) = 'churned' AND a.churn_date IS NULL)")
         elif "status" in accounts:
             conds.append("lower(coalesce(a.status, '')) <> 'churned'")
-        ctes.append(f"rev AS (SELECT a.account_id, m.mi, {mrr_expr} AS mrr FROM accounts a "
+        ids_from = "SELECT DISTINCT account_id FROM accounts WHERE account_id IS NOT NULL"
+        ctes.append(f"rev0 AS (SELECT a.account_id, m.mi, {mrr_expr} AS mrr FROM accounts a "
                     "CROSS JOIN (SELECT unnest(range($first_mi, $last_mi + 1)) AS mi) m WHERE "
                     + " AND ".join(conds) + ")")
     params["last_mi"] = int(last)
-    joins = ["LEFT JOIN rev nx ON nx.account_id = a.account_id AND nx.mi = a.mi + 1"]
+    # Accounts are numbered once (a temporary table) so that the joins and the window
+    # partitions below work on integers, and so that the account ids cross into pandas
+    # once per account rather than once per row.
+    ids = f"_health_ids_{uuid.uuid4().hex[:12]}"
+    con.execute(f"CREATE TEMP TABLE {ids} AS SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) - 1 "
+                f"AS INTEGER) AS aid FROM ({ids_from})")
+    ctes.append(f"rev AS (SELECT i.aid, r.mi, r.mrr FROM rev0 r JOIN {ids} i USING (account_id))")
+    joins = ["LEFT JOIN rev nx ON nx.aid = a.aid AND nx.mi = a.mi + 1"]
 
     # Usage per account and month; with a feature column there are several rows a date.
     has_usage = "date" in usage and bool(comps & {"usage_level", "usage_trend", "breadth", "northstar", "recency"})
@@ -432,11 +446,12 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         month_agg = {"au": "sum", "seats_u": "max", "ev": "sum", "ns": "sum"}
         active = " OR ".join(f"{quote_ident(c)} > 0" for a, c in present.items() if a != "seats_u") or "FALSE"
         ctes.append(
-            f"u_m AS (SELECT account_id, {_mi('date')} AS mi, "
+            f"u_m0 AS (SELECT account_id, {_mi('date')} AS mi, "
             + "".join(f"{month_agg[a]}({quote_ident(c)}) AS {a}, " for a, c in present.items())
             + f"max(date) FILTER (WHERE {active}) AS last_active, min(date) AS first_in_month FROM {usage_from} "
             "WHERE account_id IS NOT NULL AND date IS NOT NULL GROUP BY 1, 2)")
-        ctes.append("u_first AS (SELECT account_id, min(first_in_month) AS first_usage FROM u_m GROUP BY 1)")
+        ctes.append(f"u_m AS (SELECT i.aid, u.* EXCLUDE (account_id) FROM u_m0 u JOIN {ids} i USING (account_id))")
+        ctes.append("u_first AS (SELECT aid, min(first_in_month) AS first_usage FROM u_m GROUP BY 1)")
         # The reporting calendar: the usage table's distinct dates per month. Rates are per
         # reported date (a missing row is no usage); in the month of an account's first
         # usage row only the dates from that row on count, so a customer who starts
@@ -446,8 +461,8 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
             "count(*) OVER (PARTITION BY mi) AS n_dates FROM "
             f"(SELECT DISTINCT date, {_mi('date')} AS mi FROM usage WHERE account_id IS NOT NULL AND date IS NOT NULL))")
         ctes.append("u_month AS (SELECT mi, max(n_dates) AS n_dates FROM u_cal GROUP BY 1)")
-        joins += ["LEFT JOIN u_m u ON u.account_id = a.account_id AND u.mi = a.mi",
-                  "LEFT JOIN u_first uf ON uf.account_id = a.account_id",
+        joins += ["LEFT JOIN u_m u ON u.aid = a.aid AND u.mi = a.mi",
+                  "LEFT JOIN u_first uf ON uf.aid = a.aid",
                   "LEFT JOIN u_month um ON um.mi = a.mi",
                   "LEFT JOIN u_cal uc ON uc.date = uf.first_usage AND uc.mi = a.mi"]
 
@@ -486,9 +501,10 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         voice_aggs.append("avg(nps_score) AS nps_avg")
     if voice:
         # Tickets and NPS answers by account and month in one aggregation and one join.
-        ctes.append("voice AS (SELECT account_id, mi, " + ", ".join(voice_aggs) + " FROM ("
-                    + " UNION ALL BY NAME ".join(voice) + ") GROUP BY 1, 2)")
-        joins.append("LEFT JOIN voice v ON v.account_id = a.account_id AND v.mi = a.mi")
+        ctes.append("voice AS (SELECT i.aid, v.* EXCLUDE (account_id) FROM (SELECT account_id, mi, "
+                    + ", ".join(voice_aggs) + " FROM (" + " UNION ALL BY NAME ".join(voice)
+                    + f") GROUP BY 1, 2) v JOIN {ids} i USING (account_id))")
+        joins.append("LEFT JOIN voice v ON v.aid = a.aid AND v.mi = a.mi")
 
     # Account attributes, and the snapshots scored in the latest month only.
     acc_cols = []
@@ -499,16 +515,16 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     if inputs.payment_column:
         acc_cols.append(f"any_value({_payment_expr(con, inputs.payment_column)}) AS payment")
     if acc_cols:
-        ctes.append(f"acc AS (SELECT account_id, {', '.join(acc_cols)} FROM accounts "
-                    "WHERE account_id IS NOT NULL GROUP BY 1)")
-        joins.append("LEFT JOIN acc ON acc.account_id = a.account_id")
+        ctes.append(f"acc AS (SELECT i.aid, {', '.join(acc_cols)} FROM accounts JOIN {ids} i USING (account_id) "
+                    "GROUP BY 1)")
+        joins.append("LEFT JOIN acc ON acc.aid = a.aid")
     if "goals" in comps:
-        ctes.append(f"gl AS (SELECT account_id, 100.0 * avg({_goal_expr(cols['goals'])}) AS goals FROM goals "
-                    "WHERE account_id IS NOT NULL GROUP BY 1)")
-        joins.append("LEFT JOIN gl ON gl.account_id = a.account_id")
+        ctes.append(f"gl AS (SELECT i.aid, 100.0 * avg({_goal_expr(cols['goals'])}) AS goals FROM goals "
+                    f"JOIN {ids} i USING (account_id) GROUP BY 1)")
+        joins.append("LEFT JOIN gl ON gl.aid = a.aid")
 
     churn_mi = "acc.churn_mi" if "churn_date" in accounts else "NULL::BIGINT"
-    base = ["a.account_id", "a.mi", "a.mrr", "(nx.mi IS NULL AND a.mi < $last_mi) AS run_ends",
+    base = ["a.aid", "a.mi", "a.mrr", "(nx.mi IS NULL AND a.mi < $last_mi) AS run_ends",
             f"{churn_mi} AS churn_mi",
             "CASE WHEN a.mi = $last_mi THEN acc.payment END AS payment" if inputs.payment_column
             else "NULL::DOUBLE AS payment",
@@ -550,7 +566,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     base.append("v.nps_avg" if "nps" in comps else "NULL::DOUBLE AS nps_avg")
     ctes.append("base AS (SELECT " + ", ".join(base) + " FROM rev a " + " ".join(joins) + ")")
 
-    acct = "PARTITION BY account_id ORDER BY mi"
+    acct = "PARTITION BY aid ORDER BY mi"
     windows = [f"min(CASE WHEN run_ends THEN mi END) OVER ({acct} ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) "
                "AS next_end"]
     if "usage_trend" in comps:
@@ -611,24 +627,33 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         "payment": "payment",
         "goals": "goals",
     }
-    # Only what the data supports leaves DuckDB (converting columns to pandas is a large
-    # share of the cost); absent components are added below as NaN.
-    final = [
-        "account_id", "CAST(mi AS INTEGER) AS mi", "12 * mrr AS arr",
-        "least(next_end + 1 - mi, CASE WHEN churn_mi > mi AND churn_mi <= $last_mi THEN churn_mi - mi END) "
-        "AS months_to_churn",
-        "$last_mi - mi AS months_after",
-        *[f"CAST({comp[name]} AS DOUBLE) AS {name}" for name in COMPONENTS if name in comps],
-        "utilisation", "events_month", "seats",
+    # Only what the data supports leaves DuckDB, and as NaN rather than NULL: converting
+    # masked columns to pandas costs more than the whole window pass. Absent components
+    # are added as NaN afterwards.
+    doubles = [
+        ("arr", "12 * mrr"),
+        ("months_to_churn", "least(next_end + 1 - mi, CASE WHEN churn_mi > mi AND churn_mi <= $last_mi "
+                            "THEN churn_mi - mi END)"),
+        ("months_after", "$last_mi - mi"),
+        *[(name, comp[name]) for name in COMPONENTS if name in comps],
+        ("utilisation", "utilisation"), ("events_month", "events_month"), ("seats", "seats"),
     ]
     if raw:
-        final += ["usage_rate", "usage_prev", "northstar_rate", "open_p1", "open_old", "tickets_new", "csat_mean",
-                  "nps_latest",
-                  f"CASE WHEN usage_covered AND last_active_cum IS NOT NULL THEN {days_since} END AS days_since_activity"]
+        doubles += [(c, c) for c in ("usage_rate", "usage_prev", "northstar_rate", "open_p1", "open_old",
+                                     "tickets_new", "csat_mean", "nps_latest")]
+        doubles.append(("days_since_activity",
+                        f"CASE WHEN usage_covered AND last_active_cum IS NOT NULL THEN {days_since} END"))
+    final = ["aid", "CAST(mi AS INTEGER) AS mi",
+             *[f"coalesce(CAST({expr} AS DOUBLE), 'NaN'::DOUBLE) AS {name}" for name, expr in doubles]]
     sql = ("WITH " + ",\n".join(ctes) + "\nSELECT " + ", ".join(final)
-           + f" FROM win LEFT JOIN typical USING (mi) WHERE {scope_sql}")
+           + f" FROM win LEFT JOIN typical USING (mi) WHERE aid IN (SELECT aid FROM {ids} WHERE {scope_sql})")
     used = {k: v for k, v in params.items() if f"${k}" in sql}
-    return _typed(con.execute(sql, used).df(), raw)
+    try:
+        columns = con.execute(sql, used).fetchnumpy()
+        names = con.execute(f"SELECT account_id FROM {ids} ORDER BY aid").fetchnumpy()["account_id"]
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {ids}")
+    return _typed(columns, pd.array(np.asarray(names, dtype=object), dtype="str"), raw)
 
 
 def _payment_expr(con: duckdb.DuckDBPyConnection, column: str) -> str:
@@ -672,27 +697,33 @@ def _empty_components(raw: bool = False) -> pd.DataFrame:
     return frame
 
 
-def _typed(frame: pd.DataFrame, raw: bool) -> pd.DataFrame:
-    out = pd.DataFrame({"account_id": frame["account_id"].astype("str"),
-                        "month": _months(frame["mi"].to_numpy())})
+def _typed(columns: Mapping[str, np.ndarray], names: Any, raw: bool) -> pd.DataFrame:
+    """The query's columns as a frame, account ids looked up from their numbers (``names[aid]``)."""
+    data: dict[str, Any] = {"account_id": names.take(np.asarray(columns["aid"])),
+                            "month": _months(np.asarray(columns["mi"]))}
     for name in _CORE_COLUMNS + (_RAW_COLUMNS if raw else ()):
-        out[name] = frame[name].astype("float64") if name in frame else np.nan
-    return out
+        if name in columns:
+            data[name] = np.ma.filled(columns[name], np.nan).astype("float64", copy=False)
+        else:
+            data[name] = np.full(len(data["month"]), np.nan)
+    return pd.DataFrame(data, copy=False)
 
 
 # Weighting and bands
+_BAND_NAMES = np.array(["green", "yellow", "red", None], dtype=object)
+
+
 def band_of(score: Any, bands: Mapping[str, Any] | None = None) -> np.ndarray:
     """'green' (score ≥ green), 'red' (score < red), 'yellow' between; None when no score."""
     b = validate_bands(bands or DEFAULT_BANDS)
     s = np.asarray(score, dtype="float64")
-    out = np.where(s >= b["green"], "green", np.where(s < b["red"], "red", "yellow")).astype(object)
-    out[np.isnan(s)] = None
-    return out
+    code = np.where(np.isnan(s), 3, np.where(s >= b["green"], 0, np.where(s < b["red"], 2, 1)))
+    return _BAND_NAMES[code]
 
 
 def apply_weights(components: pd.DataFrame, weights: Mapping[str, Any] | None = None,
                   bands: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """A copy of ``components`` with ``score``, ``coverage`` and ``band`` added.
+    """``components`` with ``score``, ``coverage`` and ``band`` added (a new frame).
 
     score = Σ w_i s_i / Σ w_i over the components with a score (NaN = missing) and a
     weight; coverage = that Σ w_i / Σ w_i over all weighted components; no component →
@@ -700,21 +731,20 @@ def apply_weights(components: pd.DataFrame, weights: Mapping[str, Any] | None = 
     """
     w = validate_weights(weights if weights is not None else DEFAULT_WEIGHTS)
     names = [c for c in COMPONENTS if w[c] > 0 and c in components.columns]
-    out = components.copy()
     if names:
-        values = out[names].to_numpy(dtype="float64")
+        values = components[names].to_numpy(dtype="float64")
         vec = np.array([w[c] for c in names])
         present = ~np.isnan(values)
         covered = present @ vec
         total = np.where(present, values, 0.0) @ vec
         with np.errstate(invalid="ignore", divide="ignore"):
-            out["score"] = np.where(covered > 0, total / covered, np.nan)
-        out["coverage"] = covered / sum(w.values())
+            score = np.where(covered > 0, total / covered, np.nan)
+        coverage = covered / sum(w.values())
     else:
-        out["score"] = np.nan
-        out["coverage"] = 0.0
-    out["band"] = pd.Series(band_of(out["score"].to_numpy(), bands), index=out.index, dtype="object")
-    return out
+        score = np.full(len(components), np.nan)
+        coverage = np.zeros(len(components))
+    return components.assign(score=score, coverage=coverage,
+                             band=pd.Series(band_of(score, bands), index=components.index, dtype="object"))
 
 
 def health_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
@@ -740,13 +770,21 @@ def _month_ix(series: pd.Series) -> np.ndarray:
     return (series.dt.year * 12 + series.dt.month - 1).to_numpy()
 
 
+def last_month_index(frame: pd.DataFrame) -> int:
+    """Month index of the data's last month: from ``months_after`` where known (a month in
+    which nobody paid has no rows), else the latest month in the frame."""
+    ix = _month_ix(frame["month"])
+    after = frame["months_after"].to_numpy(dtype="float64") if "months_after" in frame else np.full(len(ix), np.nan)
+    known = ~np.isnan(after)
+    return int((ix[known] + after[known]).max()) if known.any() else int(ix.max())
+
+
 def at_month(frame: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
-    """Rows of ``frame`` for month ``as_of`` (None = the latest month in the frame)."""
+    """Rows of ``frame`` for month ``as_of`` (None = the data's last month)."""
     if frame.empty:
         return frame
-    ix = _month_ix(frame["month"])
-    target = ix.max() if as_of is None else month_index(as_of)
-    return frame[ix == target]
+    target = last_month_index(frame) if as_of is None else month_index(as_of)
+    return frame[_month_ix(frame["month"]) == target]
 
 
 # Accounts, manual colours, summary
@@ -999,7 +1037,7 @@ def backtest(scored: pd.DataFrame, horizon: int = DEFAULT_HORIZON) -> Backtest:
     red, green = rates[2]["churn_rate"], rates[0]["churn_rate"]
     lift = red / green if red is not None and green else None
 
-    if not len(frame):
+    if not has_score.any():
         judgeable, reason = False, "no_scores"
     elif months < horizon + 3 or labelled_months < 3:
         judgeable, reason = False, "short_history"

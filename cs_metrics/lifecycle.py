@@ -215,11 +215,11 @@ def _state(frame: pd.DataFrame, dimension: str) -> pd.Series:
 
 
 def _pair(frame: pd.DataFrame, month: Any = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp | None]:
-    """(rows of month − 1, rows of month, month); month None = the latest."""
+    """(rows of month − 1, rows of month, month); month None = the data's last month."""
     if frame.empty:
         return frame, frame, None
     ix = health._month_ix(frame["month"])
-    target = ix.max() if month is None else health.month_index(month)
+    target = health.last_month_index(frame) if month is None else health.month_index(month)
     when = pd.Timestamp(year=int(target // 12), month=int(target % 12 + 1), day=1)
     return frame[ix == target - 1], frame[ix == target], when
 
@@ -274,7 +274,7 @@ def intervention_queue(frame: pd.DataFrame, month: Any = None,
     Columns: account_id, arr, score_before, score, band_before, band, activity_before,
     activity, stage_before, stage, driver (the component whose weighted score fell the
     most: w_i × (s_i before − s_i now), among components scored in both months),
-    driver_before, driver_now. ``driver`` is None when no component fell.
+    driver_before, driver_now. ``driver`` is missing when no component fell.
     """
     before, after, _ = _pair(frame, month)
     cols = ["account_id", "score", "band", "activity", "stage",

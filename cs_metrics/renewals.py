@@ -32,6 +32,7 @@ import math
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from cs_metrics import segments
@@ -64,18 +65,22 @@ def wilson_interval(renewed: int, due: int, z: float = Z_95) -> tuple[float | No
 
 
 def _monthly_mrr(con: duckdb.DuckDBPyConnection) -> str | None:
-    """A relation (account_id, month DATE, mrr) of monthly MRR; missing months mean 0."""
-    try:
-        from cs_metrics import revenue
-    except ImportError:
-        revenue = None
-    if revenue is not None and callable(getattr(revenue, "mrr_monthly", None)):
-        view = revenue.mrr_monthly(con)
-        if view:
-            return view
-    if revenue_source(con) == "mrr":
-        return ("(SELECT account_id, CAST(date_trunc('month', month) AS DATE) AS month, sum(mrr) AS mrr "
-                "FROM mrr WHERE account_id IS NOT NULL GROUP BY ALL)")
+    """A relation (account_id, month DATE, mrr) of monthly MRR rows; a missing month is 0.
+
+    The MRR table as loaded (its months are first days; rows of one account and month are
+    summed where they are read), else the subscriptions' month-end matrix from
+    :func:`cs_metrics.revenue.mrr_monthly`.
+    """
+    source = revenue_source(con)
+    if source == "mrr":
+        return "(SELECT account_id, month, mrr FROM mrr WHERE account_id IS NOT NULL AND mrr IS NOT NULL)"
+    if source == "subscriptions":
+        try:
+            from cs_metrics import revenue
+        except ImportError:
+            return None
+        view = revenue.mrr_monthly(con) if callable(getattr(revenue, "mrr_monthly", None)) else None
+        return f"(SELECT account_id, month, mrr FROM {view})" if view else None
     return None
 
 
@@ -94,49 +99,83 @@ def renewal_events(con: duckdb.DuckDBPyConnection, as_of: Any = None, lookback_m
             or "renewal_date" not in column_names(con, "accounts")):
         return None
     scope_sql, scope_params = (scope or Scope()).account_filter(con)
+    # A renewal is decided once the month 30 days after it is in the data.
+    last = min(month, resolve_as_of(con) or month)
     params = {**scope_params, "rn_lo": add_months(month, -lookback_months + 1), "rn_hi": month_end(month),
-              "rn_last": month, "rn_term": int(term_months)}
-    history = segments.health_history(con, scope)
-    if history is None:
-        frame = _empty_history()
-    else:
-        # Only the months the look-back needs (the month before each renewal in it).
-        recent = history[history["month"] >= pd.Timestamp(add_months(month, -lookback_months - 1))]
-        frame = pd.DataFrame({"account_id": recent["account_id"].astype(str).to_numpy(dtype=object),
-                              "month": recent["month"].to_numpy(),
-                              "band": recent["band"].astype(str).to_numpy(dtype=object)})
-    with registered(con, frame, "rn_hist") as hist:
-        return execute(con, f"""
-            WITH first AS (SELECT account_id, min(month) AS first_month FROM {monthly}
-                           WHERE mrr > 0 GROUP BY account_id),
-            latest AS (SELECT account_id, max(CAST(renewal_date AS DATE)) AS renewal_date FROM accounts
-                       WHERE account_id IS NOT NULL AND renewal_date IS NOT NULL AND {scope_sql}
-                       GROUP BY account_id),
-            stepped AS (SELECT l.account_id, l.renewal_date,
-                               unnest(range(0, greatest(0, datediff('month', f.first_month,
-                                     CAST(date_trunc('month', l.renewal_date) AS DATE)) // $rn_term) + 1)) AS k
-                        FROM latest l JOIN first f USING (account_id)),
-            due AS (SELECT account_id,
-                           CAST(renewal_date - to_months(CAST(k * $rn_term AS INTEGER)) AS DATE) AS renewal_date
-                    FROM stepped),
-            judged AS (SELECT account_id, renewal_date,
-                              CAST(date_trunc('month', renewal_date) - INTERVAL 1 MONTH AS DATE) AS before_month,
-                              CAST(date_trunc('month', renewal_date + INTERVAL 30 DAY) AS DATE) AS after_month
-                       FROM due WHERE renewal_date BETWEEN $rn_lo AND $rn_hi)
-            SELECT j.account_id, j.renewal_date, 12 * p.mrr AS arr_before,
-                   coalesce(q.mrr, 0) > 0 AS renewed, coalesce(h.band, 'unscored') AS band
-            FROM judged j
-            JOIN {monthly} p ON p.account_id = j.account_id AND p.month = j.before_month AND p.mrr > 0
-            LEFT JOIN {monthly} q ON q.account_id = j.account_id AND q.month = j.after_month
-            LEFT JOIN {hist} h ON h.account_id = j.account_id AND h.month = j.before_month
-            WHERE j.after_month <= $rn_last
-            ORDER BY j.renewal_date, j.account_id""", params).df()
+              "rn_last": last, "rn_term": int(term_months)}
+    names_frame, bands_frame, band_names_frame = _history_frames(segments.health_history(con, scope))
+    with registered(con, names_frame, "rn_names") as names, registered(con, bands_frame, "rn_bands") as bands, \
+            registered(con, band_names_frame, "rn_band_names") as band_names:
+        return _events(con, monthly, scope_sql, params, names, bands, band_names)
 
 
-def _empty_history() -> pd.DataFrame:
-    return pd.DataFrame({"account_id": pd.Series([], dtype="object"),
-                         "month": pd.Series([], dtype="datetime64[us]"),
-                         "band": pd.Series([], dtype="object")})
+def _events(con: duckdb.DuckDBPyConnection, monthly: str, scope_sql: str, params: dict[str, Any],
+            names: str, bands: str, band_names: str) -> pd.DataFrame:
+    """The events query of :func:`renewal_events`, with the band history's views in hand."""
+    # Joining the few renewal events to the monthly rows (and summing there) is much cheaper
+    # than first grouping millions of MRR rows by account and month.
+    events = execute(con, f"""
+        WITH m AS {monthly},
+        first AS (SELECT account_id, min(month) AS first_month FROM m WHERE mrr > 0 GROUP BY account_id),
+        latest AS (SELECT account_id, max(CAST(renewal_date AS DATE)) AS renewal_date FROM accounts
+                   WHERE account_id IS NOT NULL AND renewal_date IS NOT NULL AND {scope_sql}
+                   GROUP BY account_id),
+        stepped AS (SELECT l.account_id, l.renewal_date,
+                           unnest(range(0, greatest(0, datediff('month', f.first_month,
+                                 CAST(date_trunc('month', l.renewal_date) AS DATE)) // $rn_term) + 1)) AS k
+                    FROM latest l JOIN first f USING (account_id)),
+        due AS (SELECT account_id,
+                       CAST(renewal_date - to_months(CAST(k * $rn_term AS INTEGER)) AS DATE) AS renewal_date
+                FROM stepped),
+        judged AS (SELECT account_id, renewal_date,
+                          CAST(date_trunc('month', renewal_date) - INTERVAL 1 MONTH AS DATE) AS before_month,
+                          CAST(date_trunc('month', renewal_date + INTERVAL 30 DAY) AS DATE) AS after_month
+                   FROM due WHERE renewal_date BETWEEN $rn_lo AND $rn_hi),
+        before AS (SELECT j.account_id, j.renewal_date, any_value(j.before_month) AS before_month,
+                          sum(m.mrr) AS mrr
+                   FROM judged j JOIN m ON m.account_id = j.account_id AND m.month = j.before_month
+                   WHERE j.after_month <= $rn_last GROUP BY j.account_id, j.renewal_date),
+        after AS (SELECT j.account_id, j.renewal_date, sum(m.mrr) AS mrr
+                  FROM judged j JOIN m ON m.account_id = j.account_id AND m.month = j.after_month
+                  GROUP BY j.account_id, j.renewal_date)
+        SELECT b.account_id, b.renewal_date, 12 * b.mrr AS arr_before, coalesce(a.mrr, 0) > 0 AS renewed,
+               coalesce(bn.band, 'unscored') AS band
+        FROM before b LEFT JOIN after a USING (account_id, renewal_date)
+        LEFT JOIN {names} n ON n.account_id = b.account_id
+        LEFT JOIN {bands} hb ON hb.code = n.code
+             AND hb.month_ix = year(b.before_month) * 12 + month(b.before_month) - 1
+        LEFT JOIN {band_names} bn ON bn.band_code = hb.band_code
+        WHERE b.mrr > 0
+        ORDER BY b.renewal_date, b.account_id""", params).df()
+    return events[["account_id", "renewal_date", "arr_before", "renewed", "band"]]
+
+
+def _history_frames(history: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The band history as integer frames DuckDB reads without copying: (code, account_id),
+    (code, month_ix, band_code) and (band_code, band). Millions of account-months join fast
+    on integers; as strings they would first have to be converted."""
+    if history is None or history.empty:
+        return (pd.DataFrame({"code": np.array([], dtype=np.int64), "account_id": np.array([], dtype=object)}),
+                pd.DataFrame({"code": np.array([], dtype=np.int64), "month_ix": np.array([], dtype=np.int64),
+                              "band_code": np.array([], dtype=np.int64)}),
+                pd.DataFrame({"band_code": np.array([], dtype=np.int64), "band": np.array([], dtype=object)}))
+    accounts, account_names = _codes(history["account_id"])
+    bands, band_names = _codes(history["band"])
+    months = history["month"].to_numpy().astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    return (pd.DataFrame({"code": np.arange(len(account_names), dtype=np.int64),
+                          "account_id": np.asarray(account_names, dtype=object)}),
+            pd.DataFrame({"code": accounts.astype(np.int64), "month_ix": months,
+                          "band_code": bands.astype(np.int64)}),
+            pd.DataFrame({"band_code": np.arange(len(band_names), dtype=np.int64),
+                          "band": np.asarray(band_names, dtype=object)}))
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer codes and the names they stand for (a categorical's own codes when it is one)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), [str(c) for c in values.cat.categories]
+    codes, uniques = pd.factorize(values.astype(str))
+    return codes, [str(u) for u in uniques]
 
 
 def renewal_rates(events: pd.DataFrame | None) -> pd.DataFrame:

@@ -582,6 +582,9 @@ def account_movements(con: duckdb.DuckDBPyConnection, month: str | dt.date,
 class WindowRetention:
     """Retention over the window a … b (see the module docstring for the definitions).
 
+    ``mrr_start`` / ``mrr_end`` and ``active_start`` / ``active_end`` are the MRR and the
+    paying accounts of every account (not only the cohort) in months a and b.
+
     ``covered`` is False when the window reaches outside the data; every figure is then
     None. Figures whose denominator is 0 (no account paying at a) are None as well.
     """
@@ -602,6 +605,8 @@ class WindowRetention:
     gross_revenue_churn: float | None = None
     mrr_start: float | None = None
     mrr_end: float | None = None
+    active_start: int | None = None
+    active_end: int | None = None
     movements: dict[str, float] | None = None
     movement_accounts: dict[str, int] | None = None
     quick_ratio: float | None = None
@@ -634,13 +639,14 @@ def window_retention(con: duckdb.DuckDBPyConnection, as_of: str | dt.date | None
         return WindowRetention(month_label(a), month_label(b), w, covered=False)
     scope_sql, scope_params = _scope_sql(con, scope)
     params = {"a": a, "b": b, **scope_params}
-    cohort, retained, start_mrr, kept, end_mrr, total_a, total_b = execute(con, f"""
+    cohort, retained, start_mrr, kept, end_mrr, total_a, total_b, active_b = execute(con, f"""
         WITH ab AS (
             SELECT ak, sum(mrr) FILTER (WHERE mi = $a) AS ma, coalesce(sum(mrr) FILTER (WHERE mi = $b), 0) AS mb
             FROM {_ROWS} WHERE mi IN ($a, $b) AND {scope_sql} GROUP BY ak)
         SELECT count(*) FILTER (WHERE ma > 0), count(*) FILTER (WHERE ma > 0 AND mb > 0),
                sum(ma) FILTER (WHERE ma > 0), sum(least(ma, mb)) FILTER (WHERE ma > 0),
-               sum(mb) FILTER (WHERE ma > 0), coalesce(sum(ma), 0), coalesce(sum(mb), 0)
+               sum(mb) FILTER (WHERE ma > 0), coalesce(sum(ma), 0), coalesce(sum(mb), 0),
+               count(*) FILTER (WHERE mb > 0)
         FROM ab""", params).fetchone()
     moves, counts = _window_movements(con, matrix, a, b, scope)
     gains = sum(moves[m] for m in GAINS)
@@ -658,6 +664,7 @@ def window_retention(con: duckdb.DuckDBPyConnection, as_of: str | dt.date | None
         logo_retention=logo, logo_churn_rate=1.0 - logo if logo is not None else None,
         gross_revenue_churn=1.0 - grr if grr is not None else None,
         mrr_start=float(total_a), mrr_end=float(total_b),
+        active_start=int(cohort), active_end=int(active_b),
         movements=moves, movement_accounts=counts,
         quick_ratio=gains / losses if losses > 0 else None,
     )

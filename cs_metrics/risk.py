@@ -71,8 +71,8 @@ DEFAULT_RULES: dict[str, dict[str, Any]] = {
 }
 # (rule, parameter) -> (lowest, highest) allowed value.
 LIMITS = {("usage_drop", "min_drop"): (0.01, 1.0), ("detractor", "months"): (1, 60),
-           ("p1_open", "min_tickets"): (1, 1000), ("ticket_aging", "days"): (1, 3650),
-           ("renewal_soon", "days"): (1, 730), ("overdue", "days"): (1, 3650)}
+          ("p1_open", "min_tickets"): (1, 1000), ("ticket_aging", "days"): (1, 3650),
+          ("renewal_soon", "days"): (1, 730), ("overdue", "days"): (1, 3650)}
 TERM_MONTHS = 12
 OVERDUE_DAYS_COLUMNS = ("days_overdue", "overdue_days", "days_past_due", "past_due_days", "dpd")
 OVERDUE_FLAG_COLUMNS = ("overdue", "is_overdue", "payment_overdue", "past_due", "is_past_due")

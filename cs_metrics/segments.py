@@ -8,20 +8,22 @@ Three ways to group accounts (seeds 001, 003, 004), and one table that compares 
   tech touch). Thresholds are the user's (setting ``segments.tiers``); the default fits
   the data: the 60th and 90th percentiles of the ARR of active accounts, rounded to two
   significant digits, so the top tenth is enterprise, the next three tenths mid-market.
-* **RFM** (004: recency of use, frequency of use, amount paid) over the active accounts:
-  recency = days from the last usage date on which the account used the product at its
-  usual level (activity ≥ 75 % of its mean activity per usage row — one row per account
-  and date in a usual export — over the last 180 days; the last date with any activity
-  when there is none) to the end of the as-of month
-  — with weekly exports every paying account was "seen" last week, so plain last-use
-  recency cannot tell a fading account from a thriving one; it looks back 180 days
-  (no use in that time: the lowest score). Activity = active users (else events, else the North
-  Star); frequency = the mean activity per usage date over the last 90 days of usage, per seat
-  when seats are known (logins per seat per week for weekly data); monetary = ARR.
+* **RFM** (004: recency of use, frequency of use, amount paid), over the active accounts:
+
+  - recency = days from the account's last use *at its usual level* to the end of the
+    as-of month; usual = activity of at least 75 % of the account's mean activity per
+    usage row over the last 180 days (one row per account and date in a usual export).
+    With weekly exports every paying account was "seen" last week, so plain last-use
+    recency cannot tell a fading account from a thriving one. No use in 180 days: the
+    lowest score. Activity = active users, else events, else the North Star;
+  - frequency = events (else activity) over the last 90 days ÷ usage dates in them ÷
+    seats when known (logins per seat per week, for weekly data);
+  - monetary = ARR.
+
   Each becomes a quintile score 1–5 with ``NTILE(5)`` (5 = most recent / most frequent /
-  largest); accounts with equal values get the same score (the highest quintile any of them
-  reached), so a tie never splits arbitrarily. The R and F scores name the segment with the
-  usual RFM grid (champions, loyal, at risk, hibernating …, see :data:`RFM_GRID`).
+  largest); accounts with equal values get the same score (the highest quintile any of
+  them reached), so a tie never splits arbitrarily. The R and F scores name the segment
+  with the usual RFM grid (champions, loyal, at risk, hibernating …, :data:`RFM_GRID`).
 * **Needs-based**: any categorical column of the accounts table (industry, plan, region,
   CSM), as listed by :func:`cs_metrics.scope.categorical_columns`.
 
@@ -809,8 +811,12 @@ def account_bands(con: duckdb.DuckDBPyConnection, as_of: Any = None,
                          "score": rows["score"].astype("float64").to_numpy()})
 
 
+# Health results by content key (few: each can hold millions of account-months), and the
+# content key of each workspace file and data version (many: one per browser session).
 _HEALTH_MEMO: dict[tuple, pd.DataFrame | None] = {}
-_HEALTH_MEMO_SIZE = 4
+_HEALTH_MEMO_SIZE = 3
+_CONTENT_OF: dict[tuple, tuple] = {}
+_PATHS_KEPT = 512
 _MEMO_LOCK = threading.Lock()  # Streamlit runs each browser session in its own thread
 
 
@@ -831,17 +837,18 @@ def health_history(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -
         return None
     if not callable(getattr(health, "health_scores", None)):
         return None
-    key = _memo_key(con, scope)
+    path_key = _memo_key(con, scope)
     with _MEMO_LOCK:
-        if key is not None and key in _HEALTH_MEMO:
-            return _HEALTH_MEMO[key]
+        known = _CONTENT_OF.get(path_key) if path_key is not None else None
+        if known is not None and known in _HEALTH_MEMO:
+            return _HEALTH_MEMO[known]
     # Private session copies of the same workspace (the sample company) share one result.
-    content = _content_key(con, scope) if key is not None else None
+    content = _content_key(con, scope) if path_key is not None else None
     with _MEMO_LOCK:
-        if content is not None and content in _HEALTH_MEMO:
-            shared = _HEALTH_MEMO[content]
-            _remember(key, shared)
-            return shared
+        if content is not None:
+            _bounded_put(_CONTENT_OF, path_key, content, _PATHS_KEPT)
+            if content in _HEALTH_MEMO:
+                return _HEALTH_MEMO[content]
     scored = health.health_scores(con, scope)
     history = None
     if scored is not None and not scored.empty and {"account_id", "month", "band"} <= set(scored.columns):
@@ -855,19 +862,18 @@ def health_history(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -
                 "score": (rows["score"].astype("float32").to_numpy() if "score" in rows
                           else [None] * len(rows)),
             })
-    with _MEMO_LOCK:
-        _remember(key, history)
-        _remember(content, history)
+    if content is not None:
+        with _MEMO_LOCK:
+            _bounded_put(_HEALTH_MEMO, content, history, _HEALTH_MEMO_SIZE)
     return history
 
 
-def _remember(key: tuple | None, value: pd.DataFrame | None) -> None:
-    """Keep ``value`` under ``key``, dropping the oldest entries (call with _MEMO_LOCK held)."""
-    if key is None:
-        return
-    while len(_HEALTH_MEMO) >= _HEALTH_MEMO_SIZE:
-        _HEALTH_MEMO.pop(next(iter(_HEALTH_MEMO)))
-    _HEALTH_MEMO[key] = value
+def _bounded_put(memo: dict, key: tuple, value: Any, size: int) -> None:
+    """``memo[key] = value``, dropping the oldest entries beyond ``size`` (hold _MEMO_LOCK)."""
+    memo.pop(key, None)
+    while len(memo) >= size:
+        memo.pop(next(iter(memo)))
+    memo[key] = value
 
 
 def _content_key(con: duckdb.DuckDBPyConnection, scope: Scope | None) -> tuple:
@@ -948,7 +954,9 @@ def usage_trend_sql(con: duckdb.DuckDBPyConnection, measures: dict[str, str], as
 
     ``measures`` maps an output name to a usage column; for each, the columns
     ``<name>_recent``, ``<name>_baseline`` and ``<name>_change`` (plus ``latest_seats``, the
-    account's latest seats in the scanned window, with ``seats=True``). The level of a
+    account's latest seats in the scanned window, with ``seats=True``), and
+    ``baseline_rows`` / ``baseline_dates``: the account's usage rows in the baseline window
+    and the usage dates there (equal when it was in use for the whole window). The level of a
     window = Σ measure of the account over the window / number of distinct usage dates in
     the window (missing rows count as 0, so weekly and daily data both give a per-period
     mean). recent = the 28 days ending at the last usage date (capped at the end of the
@@ -984,8 +992,8 @@ def usage_trend_sql(con: duckdb.DuckDBPyConnection, measures: dict[str, str], as
         WITH n AS (SELECT count(DISTINCT date) FILTER (WHERE {recent_in}) AS nr,
                           count(DISTINCT date) FILTER (WHERE {base_in}) AS nb
                    FROM usage WHERE date > ${p}_b_lo AND date <= ${p}_r_hi),
-        s AS (SELECT account_id, {', '.join(sums)}
+        s AS (SELECT account_id, {', '.join(sums)}, count(*) FILTER (WHERE {base_in}) AS baseline_rows
               FROM usage WHERE account_id IS NOT NULL AND date > ${p}_b_lo AND date <= ${p}_r_hi
               GROUP BY account_id)
-        SELECT account_id, {', '.join(levels)} FROM s, n"""
+        SELECT account_id, {', '.join(levels)}, baseline_rows, n.nb AS baseline_dates FROM s, n"""
     return sql, params

@@ -69,6 +69,7 @@ else:
                        "method", "evidence"]].copy()
     shown["utilisation"] = pd.to_numeric(shown["utilisation"], errors="coerce") * 100
     shown["usage_change"] = pd.to_numeric(shown["usage_change"], errors="coerce") * 100
+    shown["expansion_arr"] = pd.to_numeric(shown["expansion_arr"], errors="coerce").round(0)
     shown["method"] = [ctx.t(f"growth.method.{m}") if isinstance(m, str) else ctx.t("common.na")
                        for m in shown["method"]]
     if ctx.hide_money:

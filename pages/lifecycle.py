@@ -40,6 +40,10 @@ workspace_id = str(ctx.ws.path or id(ctx.ws))
 if state.get("lc_widgets_for") != workspace_id or "lc_measure" not in state:
     load_saved_into_widgets()
     state["lc_widgets_for"] = workspace_id
+# Streamlit forgets the thresholds of the measure not shown; they come back from the saved rules.
+for _measure, _values in saved["thresholds"].items():
+    for _level in LEVELS:
+        state.setdefault(threshold_key(_measure, _level), float(_values[_level]))
 
 
 def current_rules() -> dict:
@@ -48,8 +52,8 @@ def current_rules() -> dict:
         **{rule: int(state[key]) for rule, key in DAY_KEYS.items()},
         "renewal_cycle_months": saved["renewal_cycle_months"],
         "activity_measure": measure,
-        "thresholds": {m: {level: float(state[threshold_key(m, level)]) for level in LEVELS}
-                       for m in lifecycle.MEASURES},
+        "thresholds": {m: {level: float(state.get(threshold_key(m, level), saved["thresholds"][m][level]))
+                           for level in LEVELS} for m in lifecycle.MEASURES},
     }
 
 
@@ -125,9 +129,9 @@ value = right.segmented_control(ctx.t("lifecycle.value"), value_options, key="lc
 moves = lifecycle.migrations(frame, dimension, month_label)
 heat, flow = st.columns(2)
 with heat:
-    ui.chart(ctx, charts.migration_heatmap(moves, ctx.lang, value), key="lc_heatmap")
+    ui.chart(ctx, charts.migration_heatmap(moves, ctx.lang, value, money=not ctx.hide_money), key="lc_heatmap")
 with flow:
-    ui.chart(ctx, charts.migration_flow_chart(moves, ctx.lang, value), key="lc_flow")
+    ui.chart(ctx, charts.migration_flow_chart(moves, ctx.lang, value, money=not ctx.hide_money), key="lc_flow")
 matrix = lifecycle.migration_table(moves, dimension, value)
 matrix.index = [charts.state_label(s, ctx.lang) for s in matrix.index]
 matrix.columns = [charts.state_label(s, ctx.lang) for s in matrix.columns]

@@ -59,7 +59,10 @@ b = revenue.month_index(as_of)
 current = ui.cached(ctx, revenue.window_retention, as_of=as_of, window_months=window, scope=ctx.scope)
 previous = ui.cached(ctx, revenue.window_retention, as_of=revenue.month_label(b - window),
                      window_months=window, scope=ctx.scope)
-mrr_now, active_now = ui.cached(ctx, revenue.mrr_at, as_of, ctx.scope)
+if current.covered:
+    mrr_now, active_now = current.mrr_end, current.active_end
+else:
+    mrr_now, active_now = ui.cached(ctx, revenue.mrr_at, as_of, ctx.scope)
 window_text = ctx.t("retention.window_span", start=current.start, end=current.end)
 if window != revenue.DEFAULT_WINDOW:
     window_text += ". " + ctx.t("retention.window_variant_note", n=window)
@@ -109,7 +112,7 @@ else:
            help=ctx.t("retention.help.mrr", window=window_text))
 
 arpa_now = mrr_now / active_now if active_now else None
-arpa_start = ui.cached(ctx, revenue.arpa, revenue.month_label(b - window), ctx.scope) if current.covered else None
+arpa_start = current.mrr_start / current.active_start if current.covered and current.active_start else None
 commit = ui.cached(ctx, revenue.cmrr, as_of, ctx.scope)
 renewals = ui.cached(ctx, revenue.renewal_rate, as_of=as_of, window_months=window, scope=ctx.scope)
 moves = ui.cached(ctx, revenue.movements, scope=ctx.scope, as_of=as_of)

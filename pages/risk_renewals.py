@@ -16,6 +16,15 @@ from cs_metrics import renewals, risk
 from cs_metrics.charts import segments as charts
 from cs_metrics.errors import PolarisError
 
+
+def kpi_note(container, label: str, value: str, help: str | None = None, note: str | None = None) -> None:
+    """A KPI tile with a grey note under the value (no up/down arrow: the note is not a change).
+
+    Same look as ui.kpi; ui.kpi has no way to switch the delta arrow off yet.
+    """
+    container.metric(label, value, delta=note, delta_color="off", delta_arrow="off", help=help, border=True)
+
+
 ctx = ui.page_context()
 ui.title(ctx, "risk.title", "risk.question")
 if not ui.requires(ctx, ["accounts"]):
@@ -76,30 +85,30 @@ def rules_editor(current: dict) -> None:
 
 
 st.subheader(ctx.t("risk.register_title"))
+by_reason = overview["by_reason"]
+has_renewal_dates = "renewal_date" in ctx.ws.columns("accounts")
+soon_rule = overview["rules"]["renewal_soon"]
+soon = by_reason.loc[by_reason["code"] == "renewal_soon", "arr"]
+soon_arr = float(soon.iloc[0]) if len(soon) else (0.0 if soon_rule["enabled"] and has_renewal_dates else None)
 tiles = st.columns(4)
-ui.kpi(tiles[0], ctx.t("risk.kpi.flagged_accounts"), ui.number(ctx, overview["flagged_accounts"]),
-       help=ctx.t("risk.kpi.flagged_accounts_help"),
-       delta=ctx.t("risk.of_active", n=ui.number(ctx, overview["active_accounts"])), delta_color="off")
-ui.kpi(tiles[1], ctx.t("risk.kpi.flagged_arr"), ui.money(ctx, overview["flagged_arr"]),
-       help=ctx.t("risk.kpi.flagged_arr_help"),
-       delta=None if ctx.hide_money else share(overview["flagged_arr"], overview["active_arr"]),
-       delta_color="off")
-ui.kpi(tiles[2], ctx.t("risk.kpi.red_arr"), ui.money(ctx, overview["red_arr"]),
-       help=ctx.t("risk.kpi.red_arr_help"),
-       delta=None if ctx.hide_money else share(overview["red_arr"], overview["active_arr"]), delta_color="off")
-renewing_soon = overview["by_reason"]
-soon = renewing_soon.loc[renewing_soon["code"] == "renewal_soon", "arr"]
-ui.kpi(tiles[3], ctx.t("risk.kpi.renewal_soon_arr", days=int(overview["rules"]["renewal_soon"]["days"])),
-       ui.money(ctx, float(soon.iloc[0]) if len(soon) else (0.0 if overview["rules"]["renewal_soon"]["enabled"]
-                                                               else None)),
-       help=ctx.t("risk.kpi.renewal_soon_arr_help"))
+kpi_note(tiles[0], ctx.t("risk.kpi.flagged_accounts"), ui.number(ctx, overview["flagged_accounts"]),
+         help=ctx.t("risk.kpi.flagged_accounts_help"),
+         note=ctx.t("risk.of_active", n=ui.number(ctx, overview["active_accounts"])))
+kpi_note(tiles[1], ctx.t("risk.kpi.flagged_arr"), ui.money(ctx, overview["flagged_arr"]),
+         help=ctx.t("risk.kpi.flagged_arr_help"),
+         note=None if ctx.hide_money else share(overview["flagged_arr"], overview["active_arr"]))
+kpi_note(tiles[2], ctx.t("risk.kpi.red_arr"), ui.money(ctx, overview["red_arr"]),
+         help=ctx.t("risk.kpi.red_arr_help"),
+         note=None if ctx.hide_money else share(overview["red_arr"], overview["active_arr"]))
+kpi_note(tiles[3], ctx.t("risk.kpi.renewal_soon_arr", days=int(soon_rule["days"])), ui.money(ctx, soon_arr),
+         help=ctx.t("risk.kpi.renewal_soon_arr_help"),
+         note=None if ctx.hide_money else share(soon_arr, overview["active_arr"]))
 if not overview["health_available"]:
     ui.unavailable(ctx, "risk.no_health")
 
 rules_editor(overview["rules"])
 
 register = overview["register"]
-by_reason = overview["by_reason"]
 if register.empty:
     st.success(ctx.t("risk.none_flagged"), icon=":material/check_circle:")
 else:
@@ -136,7 +145,7 @@ else:
     ui.table(ctx, display.rename(columns=headers), key="risk_register", column_config=config, height=420)
 
     stamp = as_of_text.replace("-", "")
-    down_left, down_right, _ = st.columns([1, 1, 3])
+    down_left, down_right, _ = st.columns([1, 1, 2])
     with down_left:
         ui.download_bytes(ctx, "common.download_csv",
                           lambda: risk.export_csv(shown, ctx.lang, ctx.currency),
@@ -151,7 +160,7 @@ else:
 # Renewals ----------------------------------------------------------------------------
 st.divider()
 st.subheader(ctx.t("renewals.title"))
-if "renewal_date" not in ctx.ws.columns("accounts"):
+if not has_renewal_dates:
     ui.unavailable(ctx, "renewals.no_dates")
     st.stop()
 outlook = ui.cached(ctx, renewals.renewal_outlook, scope=ctx.scope)
@@ -159,24 +168,24 @@ forecast = outlook["forecast"]
 total = forecast[forecast["group"] == "all"].iloc[0]
 overall = outlook["rates"][outlook["rates"]["band"] == "all"].iloc[0]
 tiles = st.columns(4)
-ui.kpi(tiles[0], ctx.t("renewals.kpi.renewing"), ui.money(ctx, total["arr"]),
-       help=ctx.t("renewals.kpi.renewing_help"),
-       delta=ctx.t("renewals.kpi.accounts", n=ui.number(ctx, total["accounts"])), delta_color="off")
+kpi_note(tiles[0], ctx.t("renewals.kpi.renewing"), ui.money(ctx, total["arr"]),
+         help=ctx.t("renewals.kpi.renewing_help"),
+         note=ctx.t("renewals.kpi.accounts", n=ui.number(ctx, total["accounts"])))
 range_text = None
 if total["expected_low"] is not None and not ctx.hide_money:
     range_text = ctx.t("renewals.kpi.range", low=ui.money(ctx, total["expected_low"]),
                        high=ui.money(ctx, total["expected_high"]))
-ui.kpi(tiles[1], ctx.t("renewals.kpi.expected"), ui.money(ctx, total["expected"]),
-       help=ctx.t("renewals.kpi.expected_help"), delta=range_text, delta_color="off")
-ui.kpi(tiles[2], ctx.t("renewals.kpi.rate"), ui.pct(ctx, overall["rate"]),
-       help=ctx.t("renewals.kpi.rate_help", n=ui.number(ctx, overall["due"])),
-       delta=ctx.t("renewals.kpi.rests_on", n=ui.number(ctx, overall["due"])), delta_color="off")
+kpi_note(tiles[1], ctx.t("renewals.kpi.expected"), ui.money(ctx, total["expected"]),
+         help=ctx.t("renewals.kpi.expected_help"), note=range_text)
+kpi_note(tiles[2], ctx.t("renewals.kpi.rate"), ui.pct(ctx, overall["rate"]),
+         help=ctx.t("renewals.kpi.rate_help", n=ui.number(ctx, overall["due"])),
+         note=ctx.t("renewals.kpi.rests_on", n=ui.number(ctx, overall["due"])))
 cmrr = outlook["cmrr"]
-ui.kpi(tiles[3], "CMRR", ui.money(ctx, None if cmrr is None else cmrr["cmrr"]),
-       help=ctx.t("renewals.kpi.cmrr_help"),
-       delta=None if cmrr is None or ctx.hide_money else ctx.t(
-           "renewals.kpi.cmrr_delta", notice=ui.money(ctx, cmrr["notice"]),
-           signed=ui.money(ctx, cmrr["signed_later"])), delta_color="off")
+kpi_note(tiles[3], "CMRR", ui.money(ctx, None if cmrr is None else cmrr["cmrr"]),
+         help=ctx.t("renewals.kpi.cmrr_help"),
+         note=None if cmrr is None or ctx.hide_money else ctx.t(
+             "renewals.kpi.cmrr_delta", notice=ui.money(ctx, cmrr["notice"]),
+             signed=ui.money(ctx, cmrr["signed_later"])))
 
 calendar = outlook["calendar"]
 if calendar.empty:

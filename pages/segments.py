@@ -17,6 +17,15 @@ from cs_metrics.charts import segments as charts
 from cs_metrics.errors import PolarisError
 from cs_metrics.scope import categorical_columns, column_values
 
+
+def kpi_note(container, label: str, value: str, help: str | None = None, note: str | None = None) -> None:
+    """A KPI tile with a grey note under the value (no up/down arrow: the note is not a change).
+
+    Same look as ui.kpi; ui.kpi has no way to switch the delta arrow off yet.
+    """
+    container.metric(label, value, delta=note, delta_color="off", delta_arrow="off", help=help, border=True)
+
+
 ctx = ui.page_context()
 ui.title(ctx, "segments.title", "segments.question")
 if not ui.requires(ctx, ["accounts"]):
@@ -127,12 +136,11 @@ def tier_section() -> None:
     tiers = table[~table["is_total"].astype(bool)]
     tiles = st.columns(max(1, len(tiers)))
     for col, row in zip(tiles, tiers.to_dict("records")):
-        ui.kpi(col, ctx.t("segments.tier_tile", tier=label(row["segment"], "tier"),
-                          touch=ctx.t(f"segments.touch.{segments.TOUCH_MODEL.get(row['segment'], 'tech')}")),
-               ui.money(ctx, row["arr"]),
-               help=ctx.t("segments.tier_tile_help"),
-               delta=ctx.t("segments.tier_tile_delta", n=ui.number(ctx, row["accounts"]),
-                           share=ui.pct(ctx, row["arr_share"], decimals=0)), delta_color="off")
+        kpi_note(col, ctx.t("segments.tier_tile", tier=label(row["segment"], "tier"),
+                            touch=ctx.t(f"segments.touch.{segments.TOUCH_MODEL.get(row['segment'], 'tech')}")),
+                 ui.money(ctx, row["arr"]), help=ctx.t("segments.tier_tile_help"),
+                 note=ctx.t("segments.tier_tile_delta", n=ui.number(ctx, row["accounts"]),
+                            share=ui.pct(ctx, row["arr_share"], decimals=0)))
     show_charts(table, "tier", "seg_tier")
     show_table(table, "tier", "seg_tier_table")
 

@@ -1,5 +1,6 @@
 import math
 
+import pandas as pd
 import pytest
 
 from cs_metrics import formatting
@@ -7,7 +8,7 @@ from cs_metrics import formatting
 
 @pytest.mark.parametrize("value, lang, expected", [
     (0.9032, "en", "90.3%"), (1.0, "zh", "100.0%"), (None, "en", "n/a"), (None, "zh", "不可用"),
-    (float("nan"), "en", "n/a"),
+    (float("nan"), "en", "n/a"), (pd.NA, "en", "n/a"),
 ])
 def test_pct(value, lang, expected):
     assert formatting.pct(value, lang) == expected

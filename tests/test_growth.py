@@ -23,14 +23,15 @@ def expansion_company(path) -> Workspace:
     A: 95 of 100 seats used (95 %), ARR 12,000 -> needs ceil(95 / 0.8 - 100) = 19 seats at 120.
     B: 20 -> 30 users of 60 seats (50 %), usage +50 %; ARR 6,000; typical expansion applies.
     C: 95 % used but red.  D: 95 % used but has given notice.  E: 50 % used, flat.
+    N: new, first used 2024-09-23 (inside the baseline window), 20 -> 40 of 100 seats: ramping up.
     X, Y, Z: no usage; their MRR 2023-12 -> 2024-12 grew +50 %, +10 %, +30 % (median 30 %).
     """
     ws = Workspace.create(path)
-    ids = ["A", "B", "C", "D", "E", "X", "Y", "Z"]
+    ids = ["A", "B", "C", "D", "E", "N", "X", "Y", "Z"]
     ws.write_frame("accounts", pd.DataFrame({
-        "account_id": ids, "account_name": [f"Name {i}" for i in ids], "owner": ["Li"] * 8,
-        "status": ["active", "active", "active", "notice", "active", "active", "active", "active"]}))
-    mrr = [(i, DEC, v) for i, v in zip("ABCDE", [1000.0, 500.0, 1000.0, 1000.0, 1000.0])]
+        "account_id": ids, "account_name": [f"Name {i}" for i in ids], "owner": ["Li"] * 9,
+        "status": ["active", "active", "active", "notice", "active", "active", "active", "active", "active"]}))
+    mrr = [(i, DEC, v) for i, v in zip("ABCDEN", [1000.0, 500.0, 1000.0, 1000.0, 1000.0, 1000.0])]
     start = pd.Timestamp("2023-12-01")
     mrr += [("X", start, 100.0), ("X", DEC, 150.0), ("Y", start, 100.0), ("Y", DEC, 110.0),
             ("Z", start, 100.0), ("Z", DEC, 130.0)]
@@ -40,6 +41,8 @@ def expansion_company(path) -> Workspace:
         late = day >= pd.Timestamp("2024-11-01")
         rows += [("A", day, 95.0, 100.0), ("B", day, 30.0 if late else 20.0, 60.0), ("C", day, 95.0, 100.0),
                  ("D", day, 95.0, 100.0), ("E", day, 50.0, 100.0)]
+        if day >= pd.Timestamp("2024-09-23"):
+            rows.append(("N", day, 40.0 if late else 20.0, 100.0))
     ws.write_frame("usage", pd.DataFrame(rows, columns=["account_id", "date", "active_users", "seats"]))
     return ws
 
@@ -50,17 +53,18 @@ def test_typical_expansion_is_the_median_of_expanding_accounts(tmp_path):
 
 
 def test_expansion_candidates_by_hand(tmp_path, monkeypatch):
-    set_bands(monkeypatch, {"A": "green", "B": "green", "C": "red", "D": "green", "E": "green"})
+    set_bands(monkeypatch, {"A": "green", "B": "green", "C": "red", "D": "green", "E": "green", "N": "green"})
     ws = expansion_company(tmp_path / "w.duckdb")
     found = growth.expansion_candidates(ws.con).set_index("account_id")
-    assert list(found.index) == ["A", "B"]
+    assert list(found.index) == ["A", "B"]  # N doubled its usage, but from an onboarding ramp
     a, b = found.loc["A"], found.loc["B"]
     assert a["utilisation"] == pytest.approx(0.95) and a["method"] == "seats"
     assert a["extra_seats"] == 19 and a["expansion_arr"] == pytest.approx(19 * 120.0)
     assert b["usage_change"] == pytest.approx(0.5) and b["method"] == "typical"
     assert b["extra_seats"] is None and b["expansion_arr"] == pytest.approx(6000 * 0.3)
     assert a["evidence"] == "Seats 95% used (95 active of 100); health green (score 80)"
-    assert b["evidence"] == "usage +50% over 3 months; health green (score 80); estimate uses the typical expansion of 30%"
+    assert b["evidence"] == ("usage +50% over 3 months; health green (score 80); "
+                             "estimate uses the typical expansion of 30%")
 
 
 def test_expansion_thresholds_move_the_list(tmp_path, monkeypatch):
@@ -129,7 +133,7 @@ def test_nps_trend_by_hand(tmp_path):
 
 
 def test_churn_by_nps_category_by_hand(tmp_path):
-    """Paying in 2023-12 with an answer in 2023: two promoters (one churns), one passive, two detractors (both churn)."""
+    """Paying in 2023-12, answered in 2023: two promoters (one churns), a passive, two detractors (both churn)."""
     ws = Workspace.create(tmp_path / "w.duckdb")
     ids = ["p1", "p2", "n1", "d1", "d2", "late"]
     ws.write_frame("accounts", pd.DataFrame({"account_id": ids}))

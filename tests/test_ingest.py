@@ -471,3 +471,44 @@ def test_corrected_mapping_is_remembered_for_the_same_headers(ws, tmp_path):
     assert ingest.recall_mapping(ws, again.signature)[0] == "mrr"
     assert ingest.propose_mapping(again, "mrr", ws) == {"Kunde": "account_id", "Periode": "month", "Umsatz": "mrr"}
     assert ingest.load_path(ws, again.path).rows == 2
+
+
+# Robustness --------------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_cells = st.one_of(st.sampled_from(["", "A1", "2024-01", "2024-13", "$4,800", "(5)", "是", "abc", "1.234,5",
+                                    '"', "a,b", "x\ny", "03/04/2024", "-1", " ", "\t"]), st.text(max_size=8))
+
+
+@settings(max_examples=int(__import__("os").environ.get("INGEST_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=st.lists(st.sampled_from(["account_id", "month", "mrr", "Status", "Date", "客户编号", "", "x", "Amount",
+                                         "Interval", "Priority", "Score", "Goal", "Created at", "Jan-24", "2024-02"]),
+                       min_size=1, max_size=5),
+       rows=st.lists(st.lists(_cells, max_size=6), max_size=8),
+       delimiter=st.sampled_from([",", ";", "\t"]),
+       encoding=st.sampled_from(["utf-8", "utf-16", "gb18030"]),
+       kind=st.sampled_from(ingest.KINDS))
+def test_any_text_file_gives_a_report_or_a_clear_error(ws, tmp_path_factory, header, rows, delimiter, encoding,
+                                                       kind):
+    folder = tmp_path_factory.mktemp("fuzz")
+    text = C.csv_text([header] + rows, delimiter)
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        return
+    path = C.write_bytes(folder, "f.csv", data)
+    try:
+        raw = ingest.inspect_file(path)
+        mapping = ingest.propose_mapping(raw, kind)
+        if raw.columns and not any(v in ("account_id", "_source_key") for v in mapping.values()):
+            mapping[raw.columns[0]] = "account_id"
+        prepared = ingest.prepare(ws, raw, kind, mapping)
+        for issue in prepared.report.errors + prepared.report.warnings:
+            assert "ingest." not in issue.message("en") and issue.message("zh")
+        if prepared.report.ok:
+            ingest.load(ws, prepared)
+        else:
+            ingest.discard(ws, prepared)
+    except IngestError as err:
+        assert err.messages("en")[0] and "ingest." not in err.messages("zh")[0]

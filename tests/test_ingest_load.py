@@ -150,3 +150,16 @@ def test_mapping_memory_round_trip(tmp_path):
 def test_bad_mode(ws, tmp_path):
     with pytest.raises(IngestError):
         ingest.load(ws, prepared_for(ws, tmp_path, C.MRR_LONG), mode="merge")
+
+
+def test_loading_accounts_matches_the_tables_loaded_before(tmp_path):
+    ws = Workspace.create(tmp_path / "order.duckdb")
+    tickets = [["Ticket ID", "Organization", "Created at"], ["T1", "Orion Retail", "2024-01-05"],
+               ["T2", "Kite Foods", "2024-01-06"]]
+    ingest.load_path(ws, C.write_csv(tmp_path, "t.csv", tickets))
+    # No accounts yet: the key is kept as the account.
+    assert ws.con.execute("SELECT account_id FROM tickets ORDER BY 1").fetchall() == [("Kite Foods",), ("Orion Retail",)]
+    result = ingest.load_path(ws, C.write_csv(tmp_path, "a.csv", C.ACCOUNTS_EN))
+    assert result.rematched["tickets"].matched_rows == 2
+    assert ws.con.execute("SELECT account_id FROM tickets ORDER BY 1").fetchall() == [("A1",), ("A2",)]
+    ws.close()

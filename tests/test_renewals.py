@@ -163,3 +163,26 @@ def test_cmrr_comes_from_the_revenue_module(tmp_path, bands):
     assert renewals.committed_mrr(ws.con) == revenue.cmrr(ws.con)
     # MRR now 1,000 + 200 + 300 + 400 + 100 = 2,000, less E's 400 under notice.
     assert renewals.committed_mrr(ws.con)["cmrr"] == pytest.approx(1600.0)
+
+
+def test_renewals_from_subscriptions_match_the_revenue_module(tmp_path, monkeypatch):
+    """Subscriptions (month-end rule) instead of an MRR table: same events and the same rate."""
+    monkeypatch.setattr(segments, "health_history", lambda con, scope=None: None)
+    ws = Workspace.create(tmp_path / "subs.duckdb")
+    ws.write_frame("accounts", pd.DataFrame({
+        "account_id": ["A", "B"], "renewal_date": pd.to_datetime(["2025-03-01", "2024-06-01"]),
+        "status": ["active", "churned"]}))
+    ws.write_frame("subscriptions", pd.DataFrame({
+        "account_id": ["A", "B"], "subscription_id": ["s1", "s2"],
+        "start_date": pd.to_datetime(["2023-01-01", "2023-01-01"]),
+        "end_date": pd.to_datetime([None, "2024-06-01"]), "mrr": [100.0, 50.0], "is_trial": [False, False]}))
+    # The subscriptions end in 2024-06, the last month of the data: B's renewal that month is undecided.
+    events = renewals.renewal_events(ws.con, lookback_months=24)
+    got = [(a, str(d)[:10], r) for a, d, r in zip(events["account_id"], events["renewal_date"], events["renewed"])]
+    assert got == [("A", "2023-03-01", True), ("B", "2023-06-01", True), ("A", "2024-03-01", True)]
+    assert set(events["band"]) == {"unscored"}
+    reference = revenue.renewal_rate(ws.con, window_months=24)
+    assert (reference["due"], reference["renewed"]) == (3, 3)
+    # Asked about a later month, the renewals after the data stay undecided rather than lost.
+    later = renewals.renewal_events(ws.con, as_of="2024-12", lookback_months=24)
+    assert len(later) == 3

@@ -239,6 +239,7 @@ def test_window_retention_details(company):
     assert r.quick_ratio == pytest.approx(240 / 220)
     assert (r.mrr_start, r.mrr_end) == (620.0, 640.0)
     assert r.movement_accounts == {"new": 1, "expansion": 1, "reactivation": 1, "contraction": 1, "churn": 2}
+    assert (r.active_start, r.active_end) == (5, 5)
 
 
 def test_shorter_window_and_earlier_as_of(company):
@@ -491,6 +492,25 @@ def test_matrix_is_rebuilt_when_the_data_changes(tmp_path):
     frame.loc[(frame["account_id"] == "E") & (frame["month"] == "2024-01-01"), "mrr"] = 150.0
     ws.write_frame("mrr", frame)
     assert revenue.retention_summary(ws.con)["mrr"] == 690.0
+    ws.close()
+
+
+def test_rows_read_out_of_order_fall_back_to_a_window(tmp_path, monkeypatch):
+    """The build pairs each row with the next by position; if the order were ever lost the
+    check notices and the pairs are rebuilt with a window, with the same results."""
+    original = revenue.execute
+    windowed = []
+
+    def shuffled(con, sql, params=None):
+        sql = sql.replace(f"FROM {revenue._ROWS} e POSITIONAL JOIN",
+                          f"FROM (SELECT * FROM {revenue._ROWS} ORDER BY mi DESC, ak) e POSITIONAL JOIN")
+        windowed.append("lead(ak) OVER w" in sql)
+        return original(con, sql, params)
+
+    monkeypatch.setattr(revenue, "execute", shuffled)
+    ws = make_ws(tmp_path, "mrr")
+    assert revenue.retention_summary(ws.con) == EXPECTED_REPORT
+    assert any(windowed)
     ws.close()
 
 

@@ -234,8 +234,8 @@ EVIL = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "Plain 
 def evil_register(tmp_path):
     ids = [f"E{i}" for i in range(len(EVIL))]
     ws = Workspace.create(tmp_path / "evil.duckdb")
-    ws.write_frame("accounts", pd.DataFrame({"account_id": ids, "account_name": EVIL, "owner": ["=cmd|' /C calc'!A0"] * 5,
-                                             "status": ["notice"] * 5}))
+    ws.write_frame("accounts", pd.DataFrame({"account_id": ids, "account_name": EVIL,
+                                             "owner": ["=cmd|' /C calc'!A0"] * 5, "status": ["notice"] * 5}))
     ws.write_frame("mrr", pd.DataFrame({"account_id": ids, "month": pd.Timestamp("2024-12-01"),
                                         "mrr": [100.0, 200.0, 300.0, 400.0, 500.0]}))
     return risk.risk_register(ws.con, AS_OF, only("notice"))

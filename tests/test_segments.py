@@ -193,7 +193,8 @@ def test_edge_cases_empty_one_account_all_churned(tmp_path, monkeypatch):
 
     one = Workspace.create(tmp_path / "one.duckdb")
     one.write_frame("accounts", pd.DataFrame({"account_id": ["a"]}))
-    one.write_frame("mrr", pd.DataFrame({"account_id": ["a", "a"], "month": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+    one.write_frame("mrr", pd.DataFrame({"account_id": ["a", "a"],
+                                         "month": pd.to_datetime(["2024-01-01", "2024-02-01"]),
                                          "mrr": [100.0, 100.0]}))
     table = segments.segment_table(one.con, "tier", window_months=1)
     assert row(table, None)["accounts"] == 1 and row(table, None)["nrr"] == pytest.approx(1.0)
@@ -368,3 +369,37 @@ def test_health_mix_agrees_with_the_health_module(sample_ws):
     assert segments.health_history(sample_ws.con) is first
     sample_ws.set_setting("health.bands", {"green": 80, "red": 50})
     assert segments.health_history(sample_ws.con) is not first
+
+
+def test_chart_builders_translate_and_serialise(tmp_path, monkeypatch):
+    import json
+
+    from cs_metrics import growth, renewals
+    from cs_metrics.charts import segments as charts
+
+    no_health(monkeypatch)
+    ws = retention_company(tmp_path / "w.duckdb")
+    table = segments.segment_table(ws.con, "tier", thresholds=THRESHOLDS)
+    grid = segments.rfm_grid(pd.DataFrame({"account_id": ["a"], "r": [5], "f": [5], "arr": [1.0]}))
+    by_reason = pd.DataFrame({"code": ["notice", "detractor"], "accounts": [1, 2], "arr": [10.0, 20.0]})
+    calendar = renewals.renewal_calendar(pd.DataFrame({
+        "account_id": ["a", "b"], "month": [dt.date(2025, 1, 1), dt.date(2025, 1, 1)], "group": ["green", "notice"],
+        "arr": [100.0, 50.0]}))
+    built = [
+        charts.segment_share_chart(table, "tier", "zh"),
+        charts.segment_rate_chart(table, "tier", "nrr", "zh"),
+        charts.rfm_heatmap(grid, "zh"),
+        charts.reason_chart(by_reason, "zh", "CNY"),
+        charts.renewal_calendar_chart(calendar, [dt.date(2025, 1, 1), dt.date(2025, 2, 1)], "zh", "CNY"),
+        charts.nps_trend_chart(growth.nps_trend(ws.con), "zh"),
+        charts.churn_by_category_chart(pd.DataFrame({"category": list(growth.CATEGORIES), "accounts": [2, 1, 1],
+                                                     "churned": [0, 0, 1], "churn_rate": [0.0, 0.0, 1.0],
+                                                     "start_month": dt.date(2024, 1, 1)}), "zh"),
+    ]
+    specs = [json.dumps(chart.to_dict(), ensure_ascii=False) for chart in built]
+    assert "大客户" in specs[0] and "净收入留存率" in specs[1] and "核心拥护者" in specs[2]
+    assert "已提出解约" in specs[3] and "ARR（¥）" in specs[3] and "2025-02" in specs[4]
+    assert "贬损者" in specs[6]
+    # Hiding money plots accounts, not ARR.
+    hidden = json.dumps(charts.reason_chart(by_reason, "en", hide_money=True).to_dict())
+    assert '"field": "accounts"' in hidden and '"field": "arr"' not in hidden

@@ -165,8 +165,20 @@ def _labelled_moves(moves: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, list[
     return data, froms, tos
 
 
-def migration_heatmap(moves: pd.DataFrame, lang: str = "en", value: str = "accounts") -> alt.Chart:
-    """From (rows) × to (columns) heatmap of accounts or ARR, each cell labelled."""
+def _move_tooltips(lang: str, money: bool) -> list[alt.Tooltip]:
+    tips = [alt.Tooltip("from_label:N", title=t("lifecycle.from", lang)),
+            alt.Tooltip("to_label:N", title=t("lifecycle.to", lang)),
+            alt.Tooltip("accounts:Q", title=t("health.by_accounts", lang), format=",")]
+    if money:
+        tips.append(alt.Tooltip("arr:Q", title=t("health.by_arr", lang), format=",.0f"))
+    return tips
+
+
+def migration_heatmap(moves: pd.DataFrame, lang: str = "en", value: str = "accounts",
+                      money: bool = True) -> alt.Chart:
+    """From (rows) × to (columns) heatmap of accounts or ARR, each cell labelled.
+
+    ``money=False`` (hide-money mode) keeps ARR out of the tooltips."""
     data, froms, tos = _labelled_moves(moves, lang)
     fmt = ",.0f"
     base = alt.Chart(data, title=t("lifecycle.matrix_title", lang)).encode(
@@ -177,10 +189,7 @@ def migration_heatmap(moves: pd.DataFrame, lang: str = "en", value: str = "accou
     title = t("health.by_arr" if value == "arr" else "health.by_accounts", lang)
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=alt.Color(f"{value}:Q", title=title, scale=alt.Scale(scheme="blues", type="symlog"), legend=None),
-        tooltip=[alt.Tooltip("from_label:N", title=t("lifecycle.from", lang)),
-                 alt.Tooltip("to_label:N", title=t("lifecycle.to", lang)),
-                 alt.Tooltip("accounts:Q", title=t("health.by_accounts", lang), format=","),
-                 alt.Tooltip("arr:Q", title=t("health.by_arr", lang), format=",.0f")],
+        tooltip=_move_tooltips(lang, money),
     )
     top = float(data[value].max()) if len(data) else 0.0
     text = base.mark_text(fontSize=16, fontWeight="bold").encode(
@@ -190,7 +199,8 @@ def migration_heatmap(moves: pd.DataFrame, lang: str = "en", value: str = "accou
     return style(alt.layer(cells, text), height=max(240, 56 * len(froms)))
 
 
-def migration_flow_chart(moves: pd.DataFrame, lang: str = "en", value: str = "accounts") -> alt.Chart:
+def migration_flow_chart(moves: pd.DataFrame, lang: str = "en", value: str = "accounts",
+                         money: bool = True) -> alt.Chart:
     """Sankey-like bars: one bar per state of last month, split by where its accounts went."""
     data, froms, tos = _labelled_moves(moves, lang)
     title = t("health.by_arr" if value == "arr" else "health.by_accounts", lang)
@@ -200,10 +210,7 @@ def migration_flow_chart(moves: pd.DataFrame, lang: str = "en", value: str = "ac
         color=alt.Color("to_label:N", title=t("lifecycle.to", lang), scale=_scale(tos, lang),
                         sort=[state_label(s, lang) for s in tos]),
         order=alt.Order("to_order:Q"),
-        tooltip=[alt.Tooltip("from_label:N", title=t("lifecycle.from", lang)),
-                 alt.Tooltip("to_label:N", title=t("lifecycle.to", lang)),
-                 alt.Tooltip("accounts:Q", title=t("health.by_accounts", lang), format=","),
-                 alt.Tooltip("arr:Q", title=t("health.by_arr", lang), format=",.0f")],
+        tooltip=_move_tooltips(lang, money),
     )
     return style(chart, height=max(240, 48 * len(froms)))
 

@@ -44,15 +44,17 @@ def segment_share_chart(table: pd.DataFrame, by: str, lang: str = "en") -> alt.T
     ], ignore_index=True)
     order = list(rows["label"])
     chart = alt.Chart(long).mark_bar().encode(
-        y=alt.Y("label:N", sort=order, title=None),
+        y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)),
         yOffset=alt.YOffset("measure:N"),
         x=alt.X("share:Q", title=t("segments.chart.share", lang), axis=alt.Axis(format="%")),
-        color=alt.Color("measure:N", title=None, scale=alt.Scale(range=[GREY, BLUE])),
+        color=alt.Color("measure:N", title=None,
+                        scale=alt.Scale(domain=[t("segments.chart.share_accounts", lang),
+                                                t("segments.chart.share_arr", lang)], range=[GREY, BLUE])),
         tooltip=[alt.Tooltip("label:N", title=t("common.segment", lang)),
                  alt.Tooltip("measure:N", title=t("segments.chart.measure", lang)),
                  alt.Tooltip("share:Q", format=".1%", title=t("segments.chart.share", lang))],
     )
-    return style(chart, height=max(200, 46 * len(order)))
+    return style(chart, height=max(220, 64 * len(order)))
 
 
 def segment_rate_chart(table: pd.DataFrame, by: str, measure: str, lang: str = "en") -> alt.TopLevelMixin:
@@ -61,6 +63,7 @@ def segment_rate_chart(table: pd.DataFrame, by: str, measure: str, lang: str = "
     rows = rows[rows[measure].notna()]
     rows["label"] = [segment_label(s, by, lang) for s in rows["segment"]]
     rows["value"] = rows[measure].astype(float)
+    rows = rows[["label", "value", "cohort"]]
     title = t(f"segments.col.{measure}", lang)
     bars = alt.Chart(rows).mark_bar(color=RED if measure == "logo_churn" else BLUE).encode(
         y=alt.Y("label:N", sort=list(rows["label"]), title=None),
@@ -137,6 +140,7 @@ def renewal_calendar_chart(calendar: pd.DataFrame, months: list | None = None, l
     names = {g: (t(f"band.{g}", lang) if g != "notice" else t("renewals.group.notice", lang)) for g in groups}
     data["group_label"] = [names.get(g, g) for g in data["group"]]
     data["order"] = [groups.index(g) if g in groups else 9 for g in data["group"]]
+    data = data.drop(columns=["month"])  # the label carries it; raw dates do not serialise
     value = "accounts" if hide_money else "arr"
     y_title = t("common.accounts", lang) if hide_money else t("renewals.chart.arr", lang,
                                                                 currency=currency_symbol(currency))
@@ -161,6 +165,7 @@ def nps_trend_chart(trend: pd.DataFrame, lang: str = "en") -> alt.TopLevelMixin:
     """NPS per month (line) with the number of responses in the tooltip."""
     data = trend.copy()
     data["month_label"] = [pd.Timestamp(m).strftime("%Y-%m") for m in data["month"]]
+    data = data.drop(columns=["month"])
     tooltip = [alt.Tooltip("month_label:N", title=t("col.month", lang)),
                alt.Tooltip("nps:Q", format=".1f", title="NPS"),
                alt.Tooltip("responses:Q", title=t("growth.chart.responses", lang))]
@@ -174,7 +179,7 @@ def nps_trend_chart(trend: pd.DataFrame, lang: str = "en") -> alt.TopLevelMixin:
 
 def churn_by_category_chart(frame: pd.DataFrame, lang: str = "en") -> alt.TopLevelMixin:
     """Churn rate of promoters, passives and detractors (bars), accounts in the tooltip."""
-    data = frame[frame["churn_rate"].notna()].copy()
+    data = frame.loc[frame["churn_rate"].notna(), ["category", "accounts", "churned", "churn_rate"]].copy()
     data["label"] = [t(f"growth.category.{c}", lang) for c in data["category"]]
     data["churn_rate"] = data["churn_rate"].astype(float)
     order = [t(f"growth.category.{c}", lang) for c in ("promoter", "passive", "detractor")]

@@ -28,6 +28,7 @@ from cs_metrics.ingest.model import (
     Question,
     RawFile,
     ValidationReport,
+    target_label,
 )
 from cs_metrics.ingest.staging import discard, prepare
 from cs_metrics.ingest.reader import MAX_CELL_BYTES, MAX_COLUMNS, inspect_file
@@ -37,5 +38,5 @@ __all__ = [
     "CANONICAL_TYPES", "FIELDS", "KINDS", "MAX_CELL_BYTES", "MAX_COLUMNS", "IngestError", "Issue", "LoadResult",
     "Prepared", "Question", "RawFile", "ValidationReport", "detect_kind", "discard", "inspect_file", "load",
     "load_path", "prepare", "propose_mapping", "recall_mapping", "recalled_kind", "remember_mapping",
-    "valid_targets",
+    "target_label", "valid_targets",
 ]

@@ -40,6 +40,21 @@ def _existing_columns(con: duckdb.DuckDBPyConnection, kind: str) -> dict[str, st
     return {r[0]: r[1] for r in rows} if rows else None
 
 
+def _rematch_others(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """New accounts change which account every other table's rows belong to: match them again
+    (inside the load's transaction, so a failure leaves everything as it was)."""
+    try:
+        from cs_metrics.matching import loaded_tables, match_keys
+    except ImportError:
+        return {}
+    reports = {}
+    # match_keys issues no BEGIN/COMMIT, so it runs inside this transaction.
+    for table in loaded_tables(con):
+        con.execute(f"UPDATE {q(table)} SET account_id = NULL")
+        reports[table] = match_keys(con, table, table)
+    return reports
+
+
 def _record_load(con: duckdb.DuckDBPyConnection, load_id: str, prepared: Prepared, rows: int, mode: str) -> None:
     con.execute(f"INSERT INTO {LOADS_TABLE} (load_id, kind, file, rows, loaded_at, mode) "
                 "VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?)",
@@ -103,6 +118,7 @@ def load(ws: Any, prepared: Prepared, *, mode: str = "replace", progress: Progre
             con.execute(f"INSERT INTO {q(kind)} BY NAME SELECT {', '.join(q(c) for c in names)} "
                         f"FROM {prepared.table}")
             con.execute(f"DROP TABLE {prepared.table}")
+        rematched = _rematch_others(con) if kind == "accounts" else {}
         _say(progress, 0.8, "ingest.progress.recording")
         _record_load(con, load_id, prepared, prepared.rows, mode)
         remember_mapping(ws, prepared.raw.signature, kind, prepared.mapping)
@@ -124,7 +140,7 @@ def load(ws: Any, prepared: Prepared, *, mode: str = "replace", progress: Progre
     issues = prepared.report.warnings + prepared.report.notes
     return LoadResult(kind=kind, rows=prepared.rows, mode=mode, load_id=load_id, file=prepared.raw.filename,
                       warnings=[i.message(lang) for i in prepared.report.warnings], issues=issues,
-                      match=prepared.match, seconds=time.perf_counter() - started)
+                      match=prepared.match, seconds=time.perf_counter() - started, rematched=rematched)
 
 
 def load_path(ws: Any, path: str | Path, *, kind: str | None = None, mapping_overrides: dict[str, str] | None = None,

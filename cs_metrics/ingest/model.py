@@ -215,7 +215,11 @@ class Prepared:
 
 @dataclass
 class LoadResult:
-    """What a load wrote: kind, rows, mode, the load's id and its warnings (rendered)."""
+    """What a load wrote: kind, rows, mode, the load's id and its warnings (rendered).
+
+    ``match`` is the matching report of this file's rows; ``rematched`` holds, after an
+    accounts load, the new matching report of every other loaded table.
+    """
 
     kind: str
     rows: int
@@ -226,3 +230,4 @@ class LoadResult:
     issues: list[Issue] = field(default_factory=list)
     match: Any = None
     seconds: float = 0.0
+    rematched: dict[str, Any] = field(default_factory=dict)

@@ -28,7 +28,7 @@ from cs_metrics.ingest.model import Issue, RawFile, fail
 TEXT_EXTENSIONS = {".csv", ".tsv", ".txt", ".tab", ".dat", ""}
 SHEET_EXTENSIONS = {".xlsx", ".xlsm"}
 DELIMITERS = (",", ";", "\t", "|")
-SAMPLE_BYTES = 4 << 20
+SAMPLE_BYTES = 1 << 20
 DETECT_BYTES = 256 << 10
 SAMPLE_ROWS = 2000
 PREVIEW_ROWS = 20

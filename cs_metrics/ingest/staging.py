@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,20 +283,24 @@ def _max_line(raw: RawFile) -> int:
     return max(2 << 20, 2 * raw.max_cell_bytes + 4096)
 
 
-def utf8_file(raw: RawFile, workdir: Path) -> tuple[Path, Any]:
-    """The file as UTF-8 for DuckDB (transcoded in chunks when needed) and its line count."""
+def utf8_file(raw: RawFile, workdir: Path) -> tuple[Path, Future]:
+    """The file as UTF-8 for DuckDB (transcoded in chunks when needed) and its line count.
+
+    For a UTF-8 file the count runs in a thread while DuckDB reads the file (DuckDB releases
+    the GIL), so it costs no extra time on a multi-core machine.
+    """
     if raw.encoding in ("utf-8", "utf-8-sig"):
-        scan = scan_utf8(raw.path, raw.newline[-1:].encode())
-        path = raw.path
-    else:
-        path = workdir / "transcoded.csv"
-        try:
-            scan = transcode_to_utf8(raw.path, raw.encoding or "utf-8", path)
-        except TranscodeError as exc:
-            raise fail("ingest.error.bad_bytes", raw.filename, encoding=raw.encoding, line=exc.line) from None
-    if scan.has_nul:
-        raise fail("ingest.error.binary", raw.filename)
-    return path, scan
+        pool = ThreadPoolExecutor(max_workers=1)
+        scan = pool.submit(scan_utf8, raw.path, raw.newline[-1:].encode())
+        pool.shutdown(wait=False)
+        return raw.path, scan
+    path = workdir / "transcoded.csv"
+    try:
+        done: Future = Future()
+        done.set_result(transcode_to_utf8(raw.path, raw.encoding or "utf-8", path))
+    except TranscodeError as exc:
+        raise fail("ingest.error.bad_bytes", raw.filename, encoding=raw.encoding, line=exc.line) from None
+    return path, done
 
 
 def direct_source(raw: RawFile, path: Path, tag: str, native: dict[int, str]) -> Source:
@@ -343,9 +348,12 @@ def _records_xlsx(raw: RawFile):
     wb = open_workbook(raw.path, raw.filename)
     try:
         ws = wb[raw.sheet]
-        for n, values in sheet_rows(ws):
-            if n > raw.header_row:
-                yield n, [cell_text(v) for v in values]
+        try:
+            for n, values in sheet_rows(ws):
+                if n > raw.header_row:
+                    yield n, [cell_text(v) for v in values]
+        except Exception:  # noqa: BLE001 - a workbook damaged past its first rows
+            raise fail("ingest.error.bad_xlsx", raw.filename) from None
     finally:
         wb.close()
 
@@ -449,6 +457,8 @@ class StagedSql:
     required: dict[str, list[int]]  # final column -> source indexes j feeding it, for required-empty checks
     ambiguous: dict[str, tuple[ColumnPlan, str]]  # final column -> (plan, raw alias)
     hidden: list[str] = field(default_factory=list)  # staging-only columns dropped at load
+    has_bad: bool = True
+    blank: str = "FALSE"  # condition of a row with no value at all
 
 
 def staged_sql(plan: Plan, source: Source, raw: RawFile, *, key_as_account: bool) -> StagedSql:
@@ -556,7 +566,10 @@ def staged_sql(plan: Plan, source: Source, raw: RawFile, *, key_as_account: bool
     select = [f"CAST({sql} AS {typ}) AS {q(name)}" for name, sql, typ in out]
     select.append(f"CAST({key_alias} AS VARCHAR) AS _source_key")
     select.append(f"CAST({V.lit(raw.filename)} AS VARCHAR) AS _source_file")
-    hidden = ["_bad"]
+    # Without any column read from text there is nothing unreadable to record: no _bad column
+    # (empty rows are then found by their values).
+    has_bad = bool(bad_entries)
+    hidden = ["_bad"] if has_bad else []
     if source.row_col:
         select.append("_row")
         hidden.append("_row")
@@ -565,7 +578,7 @@ def staged_sql(plan: Plan, source: Source, raw: RawFile, *, key_as_account: bool
         hidden.append("_mj")
     entries = [f"CASE WHEN {cond} THEN {idx}::VARCHAR || {SEP_FIELD} || left({raw_alias}, {EXAMPLE_CHARS}) END"
                for idx, raw_alias, cond in bad_entries]
-    bad = f"NULLIF(concat_ws({SEP_ENTRY}, {', '.join(entries)}), '')" if entries else "CAST(NULL AS VARCHAR)"
+    bad = f"NULLIF(concat_ws({SEP_ENTRY}, {', '.join(entries)}), '')"
     # A row is empty when every cell is; the key (already trimmed) is tested first, so the
     # other cells are looked at only for the rare rows without a key.
     def cell_empty(j: int) -> str:
@@ -577,7 +590,9 @@ def staged_sql(plan: Plan, source: Source, raw: RawFile, *, key_as_account: bool
 
     ordered = sorted(js, key=lambda j: j != plan.key_j)
     empty = " AND ".join(cell_empty(j) for j in ordered)
-    select.append(f"CASE WHEN {empty} THEN '' ELSE {bad} END AS _bad" if js and not plan.wide else f"{bad} AS _bad")
+    if has_bad:
+        select.append(f"CASE WHEN {empty} THEN '' ELSE {bad} END AS _bad" if js and not plan.wide else f"{bad} AS _bad")
+    blank = " AND ".join(f"{q(_final_name(p))} IS NULL" for p in plan.columns) or "FALSE"
     ambiguous = {}
     for p in plan.columns:
         if p.date is not None and p.date.ambiguous:
@@ -595,7 +610,13 @@ def staged_sql(plan: Plan, source: Source, raw: RawFile, *, key_as_account: bool
         if feeding:
             required["mrr"] = feeding
     columns = {name: typ for name, _, typ in out}
-    return StagedSql(f"SELECT {', '.join(select)} FROM ({mid})", columns, labels, required, ambiguous, hidden)
+    return StagedSql(f"SELECT {', '.join(select)} FROM ({mid})", columns, labels, required, ambiguous, hidden,
+                     has_bad, "_bad = ''" if has_bad else blank)
+
+
+def _final_name(p: ColumnPlan) -> str:
+    """The staged column holding plan ``p``'s value (the key's is ``_source_key``)."""
+    return "_source_key" if p.ctype == "key" else p.target
 
 
 # Prepare --------------------------------------------------------------------------------
@@ -666,7 +687,7 @@ def prepare(ws: Any, raw: RawFile, kind: str, mapping: dict[str, str], *, date_o
         row_sql = "_row" if src.row_col else f"(rowid + {src.header_row + 1})"
         if info is not None:
             _normalise_issues(raw, info, report)
-        con.execute(f"DELETE FROM {table} WHERE _bad = ''")
+        con.execute(f"DELETE FROM {table} WHERE {sq.blank}")
         _say(progress, 0.6, "ingest.progress.checking")
         _resolve_ambiguous(con, table, sq, raw, report, date_order)
         match = None
@@ -706,7 +727,7 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
 
 
-def _try_direct(con, raw: RawFile, plan: Plan, table: str, path: Path, scan: Any, tag: str,
+def _try_direct(con, raw: RawFile, plan: Plan, table: str, path: Path, scan: Future, tag: str,
                 native: dict[int, str], key_as_account: bool) -> tuple[tuple[Source, StagedSql] | None, bool]:
     """One path-A attempt. Returns the staged source if every line became one row, and
     whether a retry with all columns as text can help (only cast failures were rejected)."""
@@ -721,7 +742,11 @@ def _try_direct(con, raw: RawFile, plan: Plan, table: str, path: Path, scan: Any
     finally:
         for name in src.rejects or ():
             con.execute(f"DROP TABLE IF EXISTS {name}")
-    lines = scan.newlines + (0 if scan.ends_with_newline else 1)
+    counted = scan.result()
+    if counted.has_nul:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        raise fail("ingest.error.binary", raw.filename)
+    lines = counted.newlines + (0 if counted.ends_with_newline else 1)
     # Equal counts prove every line became one row, so rowid gives the line number.
     if not kinds and lines == raw.header_row + rows:
         return (src, sq), False
@@ -834,7 +859,7 @@ def _validate(con, table: str, row_sql: str, raw: RawFile, plan: Plan, sq: Stage
         f"SELECT CAST(split_part(e, {SEP_FIELD}, 1) AS INTEGER) AS j, count(*) AS n, min(r, 5) AS rows, "
         f"arg_min(split_part(e, {SEP_FIELD}, 2), r) AS example FROM (SELECT {row_sql} AS r, "
         f"unnest(string_split(_bad, {SEP_ENTRY})) AS e FROM {table} WHERE _bad IS NOT NULL) "
-        "GROUP BY 1 ORDER BY min(r)").fetchall()
+        "GROUP BY 1 ORDER BY min(r)").fetchall() if sq.has_bad else []
     for j, n, rows, example in bad_rows:
         p = by_j.get(j)
         ctype = p.ctype if p is not None else "money"
@@ -850,7 +875,8 @@ def _validate(con, table: str, row_sql: str, raw: RawFile, plan: Plan, sq: Stage
         colname = "_source_key" if name == "_source_key" else name
         j = js[0]
         pattern = V.lit("(^|\\x1e)(" + "|".join(str(x) for x in js) + ")\\x1f")
-        cond = f"{q(colname)} IS NULL AND (_bad IS NULL OR NOT regexp_matches(_bad, {pattern}))"
+        cond = (f"{q(colname)} IS NULL AND (_bad IS NULL OR NOT regexp_matches(_bad, {pattern}))"
+                if sq.has_bad else f"{q(colname)} IS NULL")
         if plan.wide and name == "_source_key":
             cond = f"{q(colname)} IS NULL"
         checks.append(("ingest.error.required_empty", cond, {}, sq.labels.get(j), "error"))
@@ -862,9 +888,25 @@ def _validate(con, table: str, row_sql: str, raw: RawFile, plan: Plan, sq: Stage
     if accounts and kind != "accounts":
         checks.append(("ingest.warning.unknown_account", "account_id IS NULL AND _source_key IS NOT NULL", {},
                        sq.labels.get(plan.key_j) if plan.key_j is not None else None, "warning"))
-    if checks:
+    # Text cells over the size limit (the sample only saw the first rows).
+    limit = raw.max_cell_bytes
+    for p in plan.columns:
+        if _OUT_TYPES[p.ctype] == "VARCHAR" and p.native is None:
+            name = _final_name(p)
+            size = f"{limit / (1 << 20):g} MB"
+            checks.append(("ingest.error.cell_too_large", f"strlen({q(name)}) > {int(limit)}",
+                           {"size": f"> {size}", "limit": size}, p.source, "error"))
+    dup_keys = {"accounts": ["account_id"], "mrr": ["_source_key", "month"]}.get(kind)
+    dup_cols = ", ".join(q(c) for c in dup_keys or [])
+    dup_notnull = " AND ".join(f"{q(c)} IS NOT NULL" for c in dup_keys or [])
+    # Duplicate keys: a cheap test on hashes in the same scan; exact grouping only when it finds some.
+    dup_probe = (f", count(*) FILTER (WHERE {dup_notnull}) > count(DISTINCT hash({dup_cols})) "
+                 f"FILTER (WHERE {dup_notnull})") if dup_keys else ", FALSE"
+    maybe = False
+    if checks or dup_keys:
         select = ", ".join(f"count(*) FILTER (WHERE {c}), min({row_sql}, 5) FILTER (WHERE {c})" for _, c, _, _, _ in checks)
-        res = con.execute(f"SELECT {select} FROM {table}").fetchone()
+        res = con.execute(f"SELECT {select + ', ' if select else ''}TRUE{dup_probe} FROM {table}").fetchone()
+        maybe = bool(res[-1])
         for i, (key, _, params, column, severity) in enumerate(checks):
             n, rows = res[2 * i], res[2 * i + 1]
             if n:
@@ -876,12 +918,8 @@ def _validate(con, table: str, row_sql: str, raw: RawFile, plan: Plan, sq: Stage
                     extra = {"keys": ", ".join(keys), "n": f"{n:,}"}
                 report.add(Issue(severity, key, {**params, **extra, "n": f"{n:,}"}, column=column,
                                  rows=list(rows or []), count=int(n), **where))
-    dup_keys = {"accounts": ["account_id"], "mrr": ["_source_key", "month"]}.get(kind)
     if dup_keys:
-        cols = ", ".join(q(c) for c in dup_keys)
-        notnull = " AND ".join(f"{q(c)} IS NOT NULL" for c in dup_keys)
-        # A cheap test on hashes first; the exact grouping runs only when it finds something.
-        maybe = con.execute(f"SELECT count(*) > count(DISTINCT hash({cols})) FROM {table} WHERE {notnull}").fetchone()[0]
+        cols, notnull = dup_cols, dup_notnull
         groups, dup_rows = con.execute(
             f"SELECT count(*), sum(n) FROM (SELECT count(*) AS n FROM {table} WHERE {notnull} "
             f"GROUP BY {cols} HAVING count(*) > 1)").fetchone() if maybe else (0, 0)

@@ -309,13 +309,16 @@ def idle_state(page) -> bool:
         }""")
 
 
-def settle_all(pages: list, timeout_s: float = 180, quiet_s: float = 0.6) -> list[float]:
+def settle_all(pages: list, timeout_s: float = 180, quiet_s: float = 0.6,
+               since: list[float] | None = None) -> list[float]:
     """Wait until every page is idle (see :func:`settle`), polling them in turn.
 
-    Returns, per page, the seconds from the call until it became idle for good; raises
-    TimeoutError naming the pages still running.
+    Returns, per page, the seconds from ``since[i]`` (when that page's action was issued;
+    default: this call) until it became idle for good; raises TimeoutError naming the pages
+    still running.
     """
     start = time.time()
+    since = since or [start] * len(pages)
     quiet_since: list[float | None] = [None] * len(pages)
     done: list[float | None] = [None] * len(pages)
     while time.time() < start + timeout_s:
@@ -331,7 +334,7 @@ def settle_all(pages: list, timeout_s: float = 180, quiet_s: float = 0.6) -> lis
             else:
                 quiet_since[i] = quiet_since[i] or time.time()
                 if time.time() - quiet_since[i] >= quiet_s:
-                    done[i] = quiet_since[i] - start
+                    done[i] = quiet_since[i] - since[i]
         if all(d is not None for d in done):
             return [float(d) for d in done]
         time.sleep(0.05)

@@ -79,8 +79,9 @@ def test_twenty_concurrent_sessions_load_navigate_and_release_memory(browser, se
     """20 sessions at once: each uploads its own file, loads it, sees only its own rows, and
     navigates; no errors. Once they are closed, the server closes their workspaces and its
     memory comes back near where it started. Prints the page-time percentiles."""
+    # The Overview visit after the load is the navigation here; the benchmark adds heavier pages.
     report = run_load(browser, server.url, server.pid, server.data_dir, n_sessions=20,
-                      pages=("retention",), session_ttl_s=2.0, step_timeout_s=240)
+                      pages=(), session_ttl_s=2.0, step_timeout_s=240)
     with capsys.disabled():
         print("\n" + "\n".join(report.lines()))
     assert not report.problems, "\n".join(report.problems)
