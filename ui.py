@@ -97,7 +97,11 @@ def ensure_session() -> None:
     current = state.get(_WS)
     if current is None:
         # A new session always starts on its own fresh private copy of the sample.
-        holder.set(session_workspace())
+        try:
+            holder.set(session_workspace())
+        except PolarisError as exc:
+            st.error(str(exc), icon=":material/error:")
+            st.stop()
     elif current is not holder.ws:
         holder.set(current)  # a workspace put in place directly (tests)
     state[_WS] = holder.ws

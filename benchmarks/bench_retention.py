@@ -69,16 +69,17 @@ def report_timings(path: Path) -> None:
     import os
 
     print(f"(machine load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
-    cold = []
+    cold, cpu = [], []
     for _ in range(3):
         ws = Workspace.open(path)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         ours = revenue.retention_summary(ws.con)
         cold.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
         warm, _ = best_of(3, lambda: revenue.retention_summary(ws.con))
         ws.close()
-    print(f"retention_summary, fresh workspace (builds the MRR matrix): {min(cold):.3f} s "
-          f"(best of 3; runs {', '.join(f'{c:.3f}' for c in cold)})  target <= 1 s")
+    print(f"retention_summary, fresh workspace (builds the MRR matrix): {min(cold):.3f} s, CPU {min(cpu):.3f} s "
+          f"(best of 3 fresh opens; runs {', '.join(f'{c:.3f}' for c in cold)})  target <= 1 s")
     print(f"retention_summary, matrix already built:                   {warm:.3f} s")
 
     ws = Workspace.open(path)
@@ -158,16 +159,21 @@ def page_timing(path: Path, folder: Path) -> None:
     # Warm-up of the process, not of the page: another script, a chart, the imports.
     AppTest.from_string("import streamlit as st\nst.title('warm-up')").run()
     alt.Chart(pd.DataFrame({"x": [1]})).mark_bar().encode(x="x:Q").to_dict()
-    warm = [(lang, _render(wrapper, path, lang)) for lang in ("en", "zh")]
+    # Every run is a first render (cache cleared, workspace reopened); the best of three
+    # is reported because the machine is shared.
+    warm = []
+    for lang in ("en", "zh"):
+        runs = [r for r in (_render(wrapper, path, lang) for _ in range(3)) if r]
+        if runs:
+            warm.append((lang, min(runs), runs))
     load = os.getloadavg()[0]
     if cold:
         print(f"Retention page first render, cold Python process (en): server time {cold[0]:.3f} s, "
               f"CPU {cold[1]:.3f} s (not the target: one-off imports)")
-    for lang, figures in warm:
-        if figures:
-            server, cpu, wall, tiles = figures
-            print(f"Retention page first render ({lang}): server time {server:.3f} s, CPU {cpu:.3f} s "
-                  f"(AppTest wall {wall:.3f} s, {tiles} KPI tiles)  target <= 1.5 s")
+    for lang, (server, cpu, wall, tiles), runs in warm:
+        print(f"Retention page first render ({lang}): server time {server:.3f} s, CPU {cpu:.3f} s "
+              f"(best of 3; runs {', '.join(f'{r[0]:.3f}' for r in runs)}; AppTest wall {wall:.3f} s, "
+              f"{tiles} KPI tiles)  target <= 1.5 s")
     print(f"(machine load average during the page runs: {load:.1f} on {os.cpu_count()} cores)")
 
 

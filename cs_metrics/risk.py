@@ -51,8 +51,8 @@ from cs_metrics.errors import InputError
 from cs_metrics.i18n import t
 from cs_metrics.scope import Scope, quote_ident
 from cs_metrics.segments import (
-    _empty_bands, account_bands, account_base_sql, column_names, execute, has_table, level_measure,
-    month_end, one_schema_read, read_setting, registered, resolve_as_of, usage_trend_sql,
+    _empty_bands, _nullify, account_bands, account_base_sql, column_names, execute, has_table,
+    level_measure, month_end, one_schema_read, read_setting, registered, resolve_as_of, usage_trend_sql,
 )
 
 SETTING_RULES = "risk.rules"
@@ -361,32 +361,39 @@ def register_from_reasons(con: duckdb.DuckDBPyConnection, reasons: pd.DataFrame,
     if reasons.empty or month is None:
         return pd.DataFrame(columns=REGISTER_COLUMNS)
     measure = level_measure(con)
-
-    # Many reasons share their numbers (a notice, 30 days to renewal, an NPS of 5): word each once.
+    # Many reasons share their numbers (a notice, 30 days to renewal, an NPS of 5): word each
+    # distinct one once in Python, and leave the per-account work to DuckDB.
     keys = ["code", "value", "extra", "note"]
     distinct = reasons[keys].drop_duplicates()
-    distinct = distinct.assign(sentence=[
-        describe_reason(code, _none(value), _none(extra), _none(note), lang=lang, measure=measure)
-        for code, value, extra, note in zip(*(distinct[k] for k in keys))])
-    worded = reasons.merge(distinct, on=keys, how="left")
-    frame = pd.DataFrame({"account_id": worded["account_id"].astype(str).to_numpy(dtype=object),
-                          "code": worded["code"].astype(str).to_numpy(dtype=object),
-                          "o": worded["code"].map({c: i for i, c in enumerate(RULE_CODES)}).to_numpy(),
-                          "arr": worded["arr"].to_numpy(),
-                          "sentence": worded["sentence"].astype(str).to_numpy(dtype=object)})
-    with registered(con, frame, "rk_reasons") as view:
-        grouped = con.execute(
-            f"SELECT account_id, any_value(arr) AS arr, count(*) AS reason_count, "
-            f"string_agg(code, ', ' ORDER BY o) AS reason_codes, "
-            f"string_agg(sentence, '; ' ORDER BY o) AS reasons FROM {view} GROUP BY account_id").df()
-    out = grouped.merge(_labels(con, grouped["account_id"], month), on="account_id", how="left")
-    band_map = dict(zip(bands["account_id"], bands["band"])) if bands is not None else {}
-    out["band"] = out["account_id"].map(band_map).astype(object)
-    out["band"] = out["band"].where(out["band"].notna(), None)
-    for col in ("account_name", "owner", "segment", "renewal_date"):
-        if col not in out:
-            out[col] = None
-    return out.sort_values(["arr", "account_id"], ascending=[False, True]).reset_index(drop=True)[REGISTER_COLUMNS]
+    worded = distinct.assign(
+        sentence=[describe_reason(code, _none(value), _none(extra), _none(note), lang=lang, measure=measure)
+                  for code, value, extra, note in zip(*(distinct[k] for k in keys))],
+        o=distinct["code"].map({c: i for i, c in enumerate(RULE_CODES)}))
+    acols = set(column_names(con, "accounts"))
+    labels = ", ".join(f"CAST(a.{c} AS VARCHAR) AS {c}" if c in acols else f"CAST(NULL AS VARCHAR) AS {c}"
+                       for c in ("account_name", "owner", "segment"))
+    renewal = (next_renewal_sql("CAST(a.renewal_date AS DATE)", "lbl_end") if "renewal_date" in acols
+               else "CAST(NULL AS DATE)")
+    with registered(con, reasons[["account_id", *keys, "arr"]], "rk_reasons") as rview, \
+            registered(con, worded, "rk_worded") as wview, \
+            registered(con, bands if bands is not None else _empty_bands(), "rk_reg_bands") as bview:
+        frame = execute(con, f"""
+            WITH g AS (
+                SELECT r.account_id, any_value(r.arr) AS arr, count(*) AS reason_count,
+                       string_agg(r.code, ', ' ORDER BY w.o) AS reason_codes,
+                       string_agg(w.sentence, '; ' ORDER BY w.o) AS reasons
+                FROM {rview} r JOIN {wview} w
+                  ON w.code = r.code AND w.value IS NOT DISTINCT FROM r.value
+                 AND w.extra IS NOT DISTINCT FROM r.extra AND w.note IS NOT DISTINCT FROM r.note
+                GROUP BY r.account_id),
+            a AS (SELECT account_id, {labels}, {renewal} AS renewal_date
+                  FROM accounts a WHERE account_id IN (SELECT account_id FROM g)
+                  QUALIFY row_number() OVER (PARTITION BY account_id) = 1)
+            SELECT g.account_id, a.account_name, a.owner, a.segment, g.arr, hb.band, a.renewal_date,
+                   g.reason_count, g.reason_codes, g.reasons
+            FROM g LEFT JOIN a USING (account_id) LEFT JOIN {bview} hb USING (account_id)
+            ORDER BY g.arr DESC, g.account_id""", {"lbl_end": month_end(month)}).df()
+    return _nullify(frame[REGISTER_COLUMNS])
 
 
 @one_schema_read
@@ -417,23 +424,6 @@ def risk_overview(con: duckdb.DuckDBPyConnection, as_of: Any = None, rules: dict
             "by_reason": arr_at_risk_by_reason(reasons), "flagged_accounts": totals["accounts"],
             "flagged_arr": totals["arr"], "active_accounts": active[0], "active_arr": active[1],
             "red_arr": red_arr, "health_available": bands is not None, "rules": applied}
-
-
-def _labels(con: duckdb.DuckDBPyConnection, ids: pd.Series, month: dt.date) -> pd.DataFrame:
-    """account_name, owner, segment and the next renewal date of the given accounts."""
-    acols = set(column_names(con, "accounts"))
-    select = ["a.account_id"]
-    for col in ("account_name", "owner", "segment"):
-        select.append(f"CAST(a.{col} AS VARCHAR) AS {col}" if col in acols else f"NULL AS {col}")
-    if "renewal_date" in acols:
-        select.append(next_renewal_sql("CAST(a.renewal_date AS DATE)", "lbl_end") + " AS renewal_date")
-    else:
-        select.append("CAST(NULL AS DATE) AS renewal_date")
-    wanted = pd.DataFrame({"account_id": ids.astype(str).to_numpy(dtype=object)})
-    with registered(con, wanted, "rk_ids") as view:
-        frame = execute(con, f"SELECT {', '.join(select)} FROM accounts a SEMI JOIN {view} w "
-                             f"ON w.account_id = a.account_id", {"lbl_end": month_end(month)}).df()
-    return frame.drop_duplicates("account_id")
 
 
 # Export ------------------------------------------------------------------------------

@@ -108,10 +108,7 @@ class Workspace:
             ws = cls(duckdb.connect(":memory:"), None, name)
         else:
             p = Path(path)
-            try:
-                p.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise WorkspaceError(f"Cannot create the folder {p.parent.name!r}: {exc.strerror}.") from None
+            _mkdir(p.parent)
             ws = cls(_connect(p), p, name)
         ws._init_schema()
         return ws
@@ -269,7 +266,7 @@ class Workspace:
         target = named_path(name, root)
         if target.exists() and not overwrite:
             raise WorkspaceError(f"A workspace called '{validate_name(name)}' already exists.")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _mkdir(target.parent)
         tmp = target.with_suffix(f".{uuid.uuid4().hex}.tmp")
         alias = f"copy_{uuid.uuid4().hex[:8]}"
         self.con.execute(f"ATTACH '{_sql_path(tmp)}' AS {alias}")
@@ -279,6 +276,16 @@ class Workspace:
             self.con.execute(f"DETACH {alias}")
         os.replace(tmp, target)
         return target
+
+
+def _mkdir(folder: Path) -> None:
+    """Create a data folder, or say in plain words why it cannot be (no absolute paths shown)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(
+            f"The data folder '{folder.name}' cannot be created or written ({exc.strerror or exc}). "
+            "Set POLARIS_DATA_DIR to a writable folder.") from None
 
 
 def _sql_path(path: Path) -> str:
@@ -316,12 +323,12 @@ def ensure_sample(root: Path | None = None) -> Path:
     target = sample_path(root)
     if target.exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _mkdir(target.parent)
     tmp = target.with_name(f"sample.{uuid.uuid4().hex}.tmp")
     # A prebuilt sample (the test suite builds one per run) saves regenerating it per data folder.
     cache = os.environ.get("POLARIS_SAMPLE_CACHE")
     if cache and Path(cache).is_file():
-        shutil.copyfile(cache, tmp)
+        _copy(Path(cache), tmp)
     else:
         ws = Workspace.create(tmp, name=SAMPLE_NAME)
         try:
@@ -352,10 +359,10 @@ def session_workspace(root: Path | None = None) -> Workspace:
     base = root or data_dir()
     source = ensure_sample(base)
     sessions = base / "sessions"
-    sessions.mkdir(parents=True, exist_ok=True)
+    _mkdir(sessions)
     _sweep_sessions(sessions)
     path = sessions / f"{uuid.uuid4().hex}.duckdb"
-    shutil.copyfile(source, path)
+    _copy(source, path)
     return Workspace.open(path, name=None)
 
 
@@ -363,6 +370,16 @@ def empty_session_workspace(root: Path | None = None) -> Workspace:
     """A private, empty workspace for one browser session."""
     sessions = (root or data_dir()) / "sessions"
     return Workspace.create(sessions / f"{uuid.uuid4().hex}.duckdb", name=None)
+
+
+def _copy(source: Path, target: Path) -> None:
+    try:
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        raise WorkspaceError(
+            f"Cannot write the workspace '{target.name}' ({exc.strerror or exc}): is the data folder "
+            "full or read-only? Nothing was changed.") from None
 
 
 def _sweep_sessions(folder: Path, max_age_s: float = 24 * 3600) -> None:

@@ -93,7 +93,7 @@ with st.expander(ctx.t("health.model"), expanded=not ctx.presenter, icon=":mater
     left.slider(ctx.t("health.bands"), 0, 100, step=1, key="health_bands", help=ctx.t("health.bands_help"))
     right.number_input(ctx.t("health.horizon"), min_value=1, max_value=12, step=1, key="health_horizon",
                        help=ctx.t("health.horizon_help"))
-    b1, b2, _ = st.columns([2, 1, 2])
+    b1, b2, _ = st.columns([3, 2, 2])
     b1.button(ctx.t("health.save"), on_click=save_settings, key="health_save", icon=":material/save:")
     b2.button(ctx.t("health.reset"), on_click=reset_weights, key="health_reset")
 
@@ -116,7 +116,7 @@ month_text = summary["month"].strftime("%Y-%m") if summary["month"] is not None 
 result = health.backtest(scored, horizon)
 
 st.subheader(ctx.t("health.as_of", month=month_text))
-tiles = st.columns(6)
+tiles = st.columns(3) + st.columns(3)
 for col, band in zip(tiles, health.BANDS):
     ui.kpi(col, ctx.t("health.tile_band", band=ctx.t(f"band.{band}")), ui.number(ctx, summary["health"][band]),
            help=ctx.t("health.tile_band_help", month=month_text, band=ctx.t(f"band.{band}")))
@@ -140,7 +140,8 @@ if result.judgeable:
     common = {"n": horizon, "auc": ui.number(ctx, result.auc, decimals=2), "events": ui.number(ctx, result.events),
               "months": ui.number(ctx, result.labelled_months)}
     if result.lift is not None:
-        sentence = ctx.t("health.sentence", lift=ui.number(ctx, result.lift, decimals=1), **common)
+        sentence = ctx.t("health.sentence", lift=ui.number(ctx, result.lift, decimals=1 if result.lift < 10 else 0),
+                         **common)
     elif rates.get("green") == 0 and rates.get("red") is not None and not pd.isna(rates.get("red")):
         sentence = ctx.t("health.sentence_no_green_churn", red_rate=ui.pct(ctx, rates["red"]), **common)
     else:

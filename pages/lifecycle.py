@@ -162,15 +162,17 @@ else:
 
     name_col = "account_name" if "account_name" in listing else "account_id"
     shown = pd.DataFrame({name_col: listing[name_col]})
-    for col in ("segment", "owner"):
-        if col in listing:
-            shown[col] = listing[col]
     if not ctx.hide_money:
         shown["arr"] = listing["arr"]
+    # Display text for each listed account (the list is short; the figures behind it are not
+    # computed here).
+    shown[ctx.t("lifecycle.reason")] = [reason(row) for _, row in listing.iterrows()]
+    shown[ctx.t("lifecycle.col.stage")] = listing["stage"].map(lambda s: charts.state_label(s, ctx.lang))
     shown[ctx.t("health.col.score_before")] = listing["score_before"].round(0)
     shown[ctx.t("health.col.score")] = listing["score"].round(0)
-    shown[ctx.t("lifecycle.col.stage")] = listing["stage"].map(lambda s: charts.state_label(s, ctx.lang))
-    shown[ctx.t("lifecycle.reason")] = [reason(row) for _, row in listing.iterrows()]
+    for col in ("owner", "segment"):
+        if col in listing:
+            shown[col] = listing[col]
     ui.table(ctx, shown, key="lc_queue", column_config={"arr": st.column_config.NumberColumn(format="localized")},
              fold_in_presenter=False)
     ui.download_bytes(ctx, "lifecycle.download_queue", to_csv_bytes(shown), f"call_list_{month_label}.csv",

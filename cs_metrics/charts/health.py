@@ -127,7 +127,8 @@ def weights_chart(current: Mapping[str, float], fitted: Mapping[str, float] | No
         tooltip=[alt.Tooltip("component:N", title=t("health.component", lang)),
                  alt.Tooltip("kind:N", title=None), alt.Tooltip("share:Q", title=t("health.weight", lang), format=".0%")],
     )
-    return style(chart, height=max(260, 34 * len(current)))
+    # Streamlit sizes the whole chart (axes and legend included) to this height.
+    return style(chart, height=130 + 46 * len(current))
 
 
 def contributions_chart(contributions: pd.DataFrame, lang: str = "en") -> alt.Chart:
@@ -151,7 +152,7 @@ def contributions_chart(contributions: pd.DataFrame, lang: str = "en") -> alt.Ch
                  alt.Tooltip("value:Q", title=t("health.col.score", lang), format=".1f"),
                  alt.Tooltip("score:Q", title="0–100", format=".0f")],
     )
-    return style(chart, height=max(200, 40 * len(contributions)))
+    return style(chart, height=130 + 36 * len(contributions))
 
 
 def _labelled_moves(moves: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -196,7 +197,7 @@ def migration_heatmap(moves: pd.DataFrame, lang: str = "en", value: str = "accou
         text=alt.Text(f"{value}:Q", format=fmt),
         color=alt.condition(alt.datum[value] > top / 3, alt.value("white"), alt.value("#1B2330")),
     )
-    return style(alt.layer(cells, text), height=max(240, 56 * len(froms)))
+    return style(alt.layer(cells, text), height=120 + 48 * len(froms))
 
 
 def migration_flow_chart(moves: pd.DataFrame, lang: str = "en", value: str = "accounts",
@@ -212,7 +213,7 @@ def migration_flow_chart(moves: pd.DataFrame, lang: str = "en", value: str = "ac
         order=alt.Order("to_order:Q"),
         tooltip=_move_tooltips(lang, money),
     )
-    return style(chart, height=max(240, 48 * len(froms)))
+    return style(chart, height=190 + 44 * len(froms))
 
 
 def time_in_stage_chart(times: pd.DataFrame, lang: str = "en") -> alt.Chart:
@@ -234,4 +235,4 @@ def time_in_stage_chart(times: pd.DataFrame, lang: str = "en") -> alt.Chart:
         tooltip=[alt.Tooltip("stage:N", title=t("lifecycle.col.stage", lang)), alt.Tooltip("kind:N", title=None),
                  alt.Tooltip("months:Q", title=t("lifecycle.months_in_stage", lang), format=".1f")],
     )
-    return style(chart, height=300)
+    return style(chart, height=190 + 50 * len(times))

@@ -16,7 +16,7 @@ import duckdb
 
 from cs_metrics.ingest.mapping import MAPPINGS_TABLE, propose_mapping, remember_mapping
 from cs_metrics.ingest.model import IngestError, Issue, LoadResult, Prepared, fail
-from cs_metrics.ingest.staging import Progress, _say, discard, prepare, q
+from cs_metrics.ingest.staging import Progress, _say, db_error, discard, prepare, q
 from cs_metrics.ingest.reader import inspect_file
 from cs_metrics.ingest.schema import KINDS
 from cs_metrics.ingest.mapping import detect_kind
@@ -38,6 +38,14 @@ def _existing_columns(con: duckdb.DuckDBPyConnection, kind: str) -> dict[str, st
         "AND schema_name = current_schema() AND database_name = current_database() "
         "ORDER BY column_index", [kind]).fetchall()
     return {r[0]: r[1] for r in rows} if rows else None
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        # Nothing to roll back (the failure ended the transaction); the workspace is unchanged.
+        pass
 
 
 def _rematch_others(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -126,14 +134,17 @@ def load(ws: Any, prepared: Prepared, *, mode: str = "replace", progress: Progre
             ws.bump_version()
         con.execute("COMMIT")
     except IngestError:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
     except duckdb.Error as exc:
-        con.execute("ROLLBACK")
-        raise fail("ingest.error.write_failed", prepared.raw.filename, lang,
-                   detail=str(exc).splitlines()[0][:200]) from None
+        _rollback(con)
+        problem = db_error(exc, prepared.raw.filename, lang)
+        if problem.issues[0].key == "ingest.error.unreadable":
+            problem = fail("ingest.error.write_failed", prepared.raw.filename, lang,
+                           detail=problem.issues[0].params["detail"])
+        raise problem from None
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
     prepared.table = ""
     _say(progress, 1.0, "ingest.progress.done")

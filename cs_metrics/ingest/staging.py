@@ -1,11 +1,14 @@
-"""Typing, matching and validating a whole file in a staged DuckDB temp table.
+"""Typing, matching and validating a whole file in a staged table of the workspace.
 
 Pipeline (nothing is written to the canonical tables here):
 
 1. **Plan**: each mapped column gets a value type and, from the sample, its format
    (date formats and day/month order, decimal comma).
-2. **Stage**: one ``CREATE TEMP TABLE … AS SELECT`` types every column in SQL straight from
-   DuckDB's CSV reader (all columns read as text). Files DuckDB cannot read directly
+2. **Stage**: one ``CREATE TABLE _polaris_stage_… AS SELECT`` types every column in SQL
+   straight from DuckDB's CSV reader. Columns whose sample holds only plain values (ISO dates,
+   ``1234.5``) are typed by the reader itself; the others are read as text and typed in SQL.
+   The staged table lives in the workspace file so that loading it is a rename, not a copy;
+   it is not a canonical table, and stale ones are swept. Files DuckDB cannot read directly
    (other encodings) are first transcoded to UTF-8 in chunks. Workbooks, wide MRR sheets and
    CSV files whose line numbers DuckDB would lose (blank lines, line breaks inside quotes,
    ragged rows) are first rewritten by Python as a clean CSV with each row's line number.
@@ -35,7 +38,7 @@ import pandas as pd
 
 from cs_metrics.ingest import values as V
 from cs_metrics.ingest.encodings import TranscodeError, first_bad_line, python_codec, scan_utf8, transcode_to_utf8
-from cs_metrics.ingest.model import Issue, Prepared, Question, RawFile, Term, ValidationReport, fail
+from cs_metrics.ingest.model import IngestError, Issue, Prepared, Question, RawFile, Term, ValidationReport, fail
 from cs_metrics.ingest.reader import cell_text, open_workbook, sheet_rows
 from cs_metrics.ingest.schema import (
     CANONICAL_TYPES,
@@ -704,8 +707,11 @@ def prepare(ws: Any, raw: RawFile, kind: str, mapping: dict[str, str], *, date_o
         shown = [c for c in _table_columns(con, table) if c not in sq.hidden and c != "_source_file"]
         preview = con.execute(f"SELECT {', '.join(q(c) for c in shown)} FROM {table} "
                               f"ORDER BY {row_sql} LIMIT 20").df()
+    except duckdb.Error as exc:
+        _drop_quietly(con, [table])
+        raise db_error(exc, raw.filename) from None
     except BaseException:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+        _drop_quietly(con, [table])
         raise
     _say(progress, 1.0, "ingest.progress.checked")
     return Prepared(kind=kind, rows=int(rows), report=report, preview=preview, table=table, raw=raw,
@@ -727,6 +733,31 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
 
 
+_PATH_IN_MESSAGE = re.compile(r"([\"'])(?:/|[A-Za-z]:\\)[^\"']*\1")
+
+
+def db_error(exc: BaseException, filename: str, lang: str = "en") -> IngestError:
+    """A DuckDB failure as a message for the user: a full disk or a read-only folder said
+    plainly; anything else briefly, without file-system paths."""
+    text = str(exc)
+    low = text.lower()
+    if "no space left" in low or "disk is full" in low or "disk full" in low:
+        return fail("ingest.error.disk_full", filename, lang)
+    if "read-only" in low or "read only" in low or "permission denied" in low:
+        return fail("ingest.error.read_only", filename, lang)
+    if isinstance(exc, duckdb.OutOfMemoryException) or "out of memory" in low:
+        return fail("ingest.error.out_of_memory", filename, lang)
+    detail = _PATH_IN_MESSAGE.sub("…", text.splitlines()[0] if text else type(exc).__name__)[:200]
+    return fail("ingest.error.unreadable", filename, lang, detail=detail)
+
+
+def _is_environment(exc: BaseException) -> bool:
+    """Failures of the machine (disk, permissions, memory), not of the file: no retry helps."""
+    low = str(exc).lower()
+    return (isinstance(exc, (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.PermissionException))
+            or "no space left" in low or "read-only" in low or "permission denied" in low)
+
+
 def _try_direct(con, raw: RawFile, plan: Plan, table: str, path: Path, scan: Future, tag: str,
                 native: dict[int, str], key_as_account: bool) -> tuple[tuple[Source, StagedSql] | None, bool]:
     """One path-A attempt. Returns the staged source if every line became one row, and
@@ -737,11 +768,13 @@ def _try_direct(con, raw: RawFile, plan: Plan, table: str, path: Path, scan: Fut
         con.execute(f"CREATE TABLE {table} AS {sq.sql}")
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         kinds = [r[0] for r in con.execute(f"SELECT DISTINCT error_type FROM {src.rejects[0]}").fetchall()]
-    except duckdb.Error:
+    except duckdb.Error as exc:
+        if _is_environment(exc):
+            _drop_quietly(con, [table, *(src.rejects or ())])
+            raise db_error(exc, raw.filename) from None
         rows, kinds = -1, ["ERROR"]
     finally:
-        for name in src.rejects or ():
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+        _drop_quietly(con, list(src.rejects or ()))
     counted = scan.result()
     if counted.has_nul:
         con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -771,9 +804,17 @@ def _stage(con, raw: RawFile, plan: Plan, table: str, workdir: Path, tag: str, k
     try:
         con.execute(f"CREATE TABLE {table} AS {sq.sql}")
     except duckdb.Error as exc:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-        raise fail("ingest.error.unreadable", raw.filename, detail=str(exc).splitlines()[0][:200]) from None
+        _drop_quietly(con, [table])
+        raise db_error(exc, raw.filename) from None
     return (src, sq), info
+
+
+def _drop_quietly(con, tables: list[str]) -> None:
+    for name in tables:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        except duckdb.Error:
+            pass
 
 
 def _normalise_issues(raw: RawFile, info: Normalised, report: ValidationReport) -> None:

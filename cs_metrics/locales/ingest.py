@@ -67,6 +67,16 @@ MESSAGES = {
         "该工作簿中没有任何工作表包含表格（表头行和数据行）。工作表：{sheets}。"),
     "ingest.error.unreadable": ("The file could not be read as a table ({detail}).",
                                 "无法将该文件读取为表格（{detail}）。"),
+    "ingest.error.disk_full": (
+        "The disk holding the workspace is full, so the file could not be loaded. Nothing was changed; free "
+        "some space and try again.",
+        "工作区所在的磁盘已满，无法导入该文件。工作区未做任何更改；请释放一些空间后重试。"),
+    "ingest.error.read_only": (
+        "The workspace is on a read-only disk or folder, so the file could not be loaded. Nothing was changed.",
+        "工作区位于只读（read-only）的磁盘或文件夹中，无法导入该文件。工作区未做任何更改。"),
+    "ingest.error.out_of_memory": (
+        "There was not enough memory to read this file. Close other work or split the file, and try again.",
+        "内存不足，无法读取该文件。请关闭其他任务或拆分文件后重试。"),
     "ingest.error.no_rows": ("The file has a header but no data rows.", "文件只有表头，没有数据行。"),
     # Mapping problems.
     "ingest.error.unknown_kind": ("“{kind}” is not a table Polaris knows. Choose one of: {kinds}.",
