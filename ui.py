@@ -7,7 +7,6 @@ mode the same way.
 
 from __future__ import annotations
 
-import io
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,9 +305,3 @@ def save_upload(uploaded: Any) -> Path:
     with handle:
         handle.write(uploaded.getbuffer())
     return Path(handle.name)
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return buffer.getvalue().encode("utf-8-sig")

@@ -6,12 +6,12 @@ Usage (from the repo root)::
     .venv/bin/python benchmarks/bench_load_sessions.py --sessions 5 --pages overview retention health
 
 It starts ``streamlit run app.py`` on loopback (a temporary data folder, the sample company),
-opens N headless-Chromium contexts (one Streamlit session each) and drives them in lockstep:
+opens N headless-Chromium contexts (one Streamlit session each) and drives them at once:
 open the Data page, upload a different accounts file each (GBK, Chinese headers, a unique
-number of rows), check it, load it, then visit the given pages. Every step is issued to all
-sessions at once, then each is timed until its script run has finished. It checks after
-every step that no page shows an error and, on the Overview, that each session sees its own
-row count (no cross-talk). Then it closes every session and measures the server's memory
+number of rows), check it, load it, open the Overview, then visit the given pages. All
+sessions open at once; then each goes on at its own pace, and every step is timed from the
+click until that session's script run has finished. It checks after every step that no page
+shows an error and, on the Overview, that each session sees its own data (no cross-talk). Then it closes every session and measures the server's memory
 (VmRSS) and its open workspace files once Streamlit has dropped the sessions.
 
 Prints p50/p95/max per step and over all page views, RSS before / at peak / after, and the
@@ -36,11 +36,8 @@ if str(ROOT) not in sys.path:
 
 from cs_metrics.i18n import t  # noqa: E402
 from tests.browser.support import (  # noqa: E402
-    accounts_csv, click_nav, launch_browser, metric_value, page_errors, rss_mb, server_fds, settle,
-    settle_all, start_server)
-
-SAMPLE_ACCOUNTS = 1000
-
+    accounts_csv, click_nav, expected_totals, idle_state, launch_browser, metric_value, page_errors, rss_mb,
+    server_fds, settle, start_server)
 
 @dataclass
 class LoadReport:
@@ -52,6 +49,8 @@ class LoadReport:
     rss_after_mb: float = 0.0
     open_session_files_peak: int = 0
     open_session_files_after: list[str] = field(default_factory=list)
+    session_files_after: list[str] = field(default_factory=list)
+    temp_files_after: list[str] = field(default_factory=list)
     wall_s: float = 0.0
 
     @property
@@ -75,7 +74,8 @@ class LoadReport:
         out.append(f"server RSS: before {self.rss_before_mb:.0f} MB, peak {self.rss_peak_mb:.0f} MB, "
                    f"after the sessions closed {self.rss_after_mb:.0f} MB")
         out.append(f"session workspace files open: peak {self.open_session_files_peak}, "
-                   f"after {len(self.open_session_files_after)}")
+                   f"after {len(self.open_session_files_after)}; on disk after: {len(self.session_files_after)}")
+        out.append(f"files left in the server's temp folder: {len(self.temp_files_after)}")
         out.extend(f"PROBLEM: {p}" for p in self.problems)
         return out
 
@@ -109,8 +109,12 @@ def _expire_sessions(browser, url: str, ttl_s: float) -> None:
 
 def run_load(browser, url: str, pid: int, data_dir: Path, n_sessions: int = 20,
              pages: tuple[str, ...] = ("retention",), session_ttl_s: float = 2.0,
-             step_timeout_s: float = 240) -> LoadReport:
-    """Drive ``n_sessions`` sessions of the app at ``url`` in lockstep (see the module doc)."""
+             step_timeout_s: float = 240, tmp_dir: Path | None = None) -> LoadReport:
+    """Drive ``n_sessions`` sessions of the app at ``url`` at once (see the module doc).
+
+    ``data_dir`` is the server's data folder (its ``sample.duckdb`` gives the expected
+    figures), ``tmp_dir`` its temp folder (checked for leftovers at the end).
+    """
     report = LoadReport(sessions=n_sessions)
     files_dir = Path(tempfile.mkdtemp(prefix="polaris_load_"))
     sessions_dir = data_dir / "sessions"
@@ -127,44 +131,92 @@ def run_load(browser, url: str, pid: int, data_dir: Path, n_sessions: int = 20,
     rows = [3 + i for i in range(n_sessions)]  # a different row count per session
     files = [accounts_csv(files_dir, f"客户台账_{i}.csv", f"S{i:02d}K", rows[i], marker=f"会话{i}号客户")
              for i in range(n_sessions)]
+    expected = expected_totals(data_dir / "sample.duckdb", {i: (files[i], rows[i]) for i in range(n_sessions)})
 
-    def step(name: str, action) -> None:
-        nonlocal peak
-        issued = []
-        for i, tab in enumerate(tabs):
-            issued.append(time.time())
-            action(i, tab)
-        try:
-            report.step_times[name] = settle_all(tabs, timeout_s=step_timeout_s, since=issued)
-        except TimeoutError as exc:
-            report.problems.append(f"{name}: {exc}")
-            raise
-        peak = max(peak, rss_mb(pid))
-        for i, tab in enumerate(tabs):
-            errors = page_errors(tab)
-            if errors:
-                report.problems.append(f"session {i}, {name}: {errors[0][:300]}")
+    check_label, load_label = t("data.check", "en"), t("data.load", "en")
+    loaded_text = [t("data.loaded", "en", file=files[i].name, kind=t("kind.accounts", "en"), rows=str(rows[i]))
+                   for i in range(n_sessions)]
+
+    def has_button(tab, name: str) -> bool:
+        return tab.get_by_role("button", name=name, exact=True).count() > 0
+
+    def on_page(tab, path: str) -> bool:
+        return tab.url.split("?")[0].rstrip("/").endswith("/" + path) or (path == "overview" and tab.url.split(
+            "?")[0].rstrip("/") == url)
+
+    # (name, action, done): the action is issued, then the step ends when the session is idle
+    # and ``done`` holds (so a step is never taken as finished before its rerun has started).
+    steps = [
+        ("open (new session)", lambda i, tab: tab.goto(url + "/data?lang=en", wait_until="commit"),
+         lambda i, tab: tab.locator('[data-testid="stFileUploader"]').count() > 0),
+        ("upload", lambda i, tab: tab.locator('[data-testid="stFileUploader"] input[type="file"]')
+         .first.set_input_files(str(files[i])), lambda i, tab: has_button(tab, check_label)),
+        ("check", lambda i, tab: tab.get_by_role("button", name=check_label, exact=True).first.click(),
+         lambda i, tab: has_button(tab, load_label)),
+        ("load", lambda i, tab: tab.get_by_role("button", name=load_label, exact=True).first.click(),
+         lambda i, tab: loaded_text[i] in tab.locator("body").inner_text()),
+        ("overview", lambda i, tab: click_nav(tab, "overview"),
+         lambda i, tab: on_page(tab, "overview") and tab.locator('[data-testid="stMetric"]').count() > 0),
+    ] + [(name, lambda i, tab, name=name: click_nav(tab, name),
+          lambda i, tab, name=name: on_page(tab, name) and tab.locator("h1").count() > 0) for name in pages]
+
+    def after_step(i: int, tab, name: str) -> None:
+        errors = page_errors(tab)
+        if errors:
+            report.problems.append(f"session {i}, {name}: {errors[0][:300]}")
+        if name == "overview":
+            shown = metric_value(tab, t("overview.accounts", "en"))
+            listed = f"{t('kind.accounts', 'en')}: {t('sidebar.rows', 'en', rows=str(rows[i]))}"
+            main = tab.locator('[data-testid="stMain"]').inner_text()
+            if shown != expected[i] or listed not in main:
+                report.problems.append(f"session {i}: Overview shows {shown} accounts (expected {expected[i]}) "
+                                       f"or lacks {listed!r}: cross-talk or a lost load")
+
+    n = n_sessions
+    position, issued = [0] * n, [0.0] * n
+    quiet: list[float | None] = [None] * n
+    last_sample = 0.0
+
+    def issue(i: int) -> None:
+        issued[i] = time.time()
+        steps[position[i]][1](i, tabs[i])
 
     try:
         for tab in tabs:
             tab.set_default_timeout(step_timeout_s * 1000)
-        step("open (new session)", lambda i, tab: tab.goto(url + "/data?lang=en", wait_until="commit"))
-        step("upload", lambda i, tab: tab.locator('[data-testid="stFileUploader"] input[type="file"]')
-             .first.set_input_files(str(files[i])))
-        step("check", lambda i, tab: tab.get_by_role("button", name=t("data.check", "en"), exact=True).first.click())
-        step("load", lambda i, tab: tab.get_by_role("button", name=t("data.load", "en"), exact=True).first.click())
-        step("overview", lambda i, tab: click_nav(tab, "overview"))
-        for i, tab in enumerate(tabs):
-            expected = f"{SAMPLE_ACCOUNTS + rows[i]:,}"
-            shown = metric_value(tab, t("overview.accounts", "en"))
-            listed = f"{t('kind.accounts', 'en')}: {t('sidebar.rows', 'en', rows=str(rows[i]))}"
-            main = tab.locator('[data-testid="stMain"]').inner_text()
-            if shown != expected or listed not in main:
-                report.problems.append(f"session {i}: Overview shows {shown} accounts (expected {expected}) "
-                                       f"or lacks {listed!r}: cross-talk or a lost load")
-        for name in pages:
-            step(name, lambda i, tab, name=name: click_nav(tab, name))
-        report.open_session_files_peak = len({f for f in server_fds(pid, sessions_dir) if f.endswith(".duckdb")})
+        # Every session opens at once; then each goes on at its own pace.
+        for i in range(n):
+            issue(i)
+        while any(p < len(steps) for p in position):
+            for i, tab in enumerate(tabs):
+                if position[i] >= len(steps):
+                    continue
+                name, _, done = steps[position[i]]
+                if time.time() - issued[i] > step_timeout_s:
+                    report.problems.append(f"session {i}, {name}: still running after {step_timeout_s:.0f} s")
+                    raise TimeoutError(report.problems[-1])
+                try:
+                    idle = idle_state(tab) and done(i, tab)
+                except Exception:  # noqa: BLE001 - the page is being replaced by a navigation
+                    idle = False
+                if not idle:
+                    quiet[i] = None
+                    continue
+                quiet[i] = quiet[i] or time.time()
+                if time.time() - quiet[i] < 0.6:
+                    continue
+                report.step_times.setdefault(name, []).append(quiet[i] - issued[i])
+                after_step(i, tab, name)
+                position[i] += 1
+                quiet[i] = None
+                if position[i] < len(steps):
+                    issue(i)
+            if time.time() - last_sample > 1.0:
+                last_sample = time.time()
+                peak = max(peak, rss_mb(pid))
+                opened = {f for f in server_fds(pid, sessions_dir) if f.endswith(".duckdb")}
+                report.open_session_files_peak = max(report.open_session_files_peak, len(opened))
+            time.sleep(0.05)
     finally:
         for ctx in contexts:
             ctx.close()
@@ -172,6 +224,9 @@ def run_load(browser, url: str, pid: int, data_dir: Path, n_sessions: int = 20,
     report.rss_peak_mb = peak
     report.rss_after_mb = rss_mb(pid)
     report.open_session_files_after = [f for f in server_fds(pid, sessions_dir) if f.endswith(".duckdb")]
+    report.session_files_after = sorted(str(p) for p in sessions_dir.glob("*.duckdb"))
+    if tmp_dir is not None:
+        report.temp_files_after = sorted(str(p) for p in tmp_dir.rglob("*") if p.is_file())
     report.wall_s = time.time() - started
     return report
 
@@ -191,7 +246,7 @@ def main() -> int:
             browser = launch_browser(pw)
             try:
                 report = run_load(browser, server.url, server.pid, data_dir, n_sessions=args.sessions,
-                                  pages=tuple(args.pages))
+                                  pages=tuple(args.pages), tmp_dir=server.tmp_dir)
             finally:
                 browser.close()
     finally:

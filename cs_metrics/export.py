@@ -8,6 +8,7 @@ Numbers are never touched (a negative amount stays a number).
 
 from __future__ import annotations
 
+import csv
 import io
 from typing import Any
 
@@ -29,8 +30,11 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells cannot run as formulas."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(neutralise_text)
+        series = out[column]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(object)
+        if series.dtype == object or pd.api.types.is_string_dtype(series):
+            out[column] = series.map(neutralise_text)
     out.columns = [neutralise_text(str(c)) for c in out.columns]
     return out
 
@@ -38,7 +42,9 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV with a BOM (so Excel opens Chinese text correctly), neutralised."""
     buffer = io.StringIO()
-    neutralise_frame(frame).to_csv(buffer, index=False)
+    # Quote every text cell: a carriage return inside an unquoted cell would start a new
+    # row in Excel, and the text after it could run as a formula there.
+    neutralise_frame(frame).to_csv(buffer, index=False, quoting=csv.QUOTE_NONNUMERIC)
     return buffer.getvalue().encode("utf-8-sig")
 
 

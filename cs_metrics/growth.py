@@ -63,11 +63,11 @@ ADVOCACY_COLUMNS = ["account_id", "account_name", "owner", "arr", "nps_score", "
 
 @one_schema_read
 def open_risk_ids(con: duckdb.DuckDBPyConnection, month: dt.date, scope: Scope | None,
-                   bands: pd.DataFrame | None = None) -> pd.DataFrame:
+                   bands: pd.DataFrame | None = None, trend: pd.DataFrame | None = None) -> pd.DataFrame:
     """(account_id) of the accounts with an open risk under the workspace's saved rules."""
     from cs_metrics import risk
 
-    reasons = risk.risk_reasons(con, month, None, scope, bands=bands)
+    reasons = risk.risk_reasons(con, month, None, scope, bands=bands, trend=trend)
     return pd.DataFrame({"account_id": reasons["account_id"].drop_duplicates().astype(str).to_numpy(dtype=object)})
 
 
@@ -87,14 +87,38 @@ def typical_expansion_rate(con: duckdb.DuckDBPyConnection, as_of: Any = None, sc
 
 
 @one_schema_read
+def usage_trends(con: duckdb.DuckDBPyConnection, as_of: Any = None) -> pd.DataFrame | None:
+    """Each account's usage trend for the growth lists and the risk rules, in one scan.
+
+    Columns of :func:`cs_metrics.segments.usage_trend_sql` for ``users`` (active users) and
+    ``lvl`` (the level measure: the North Star, else active users), with ``latest_seats``.
+    None without usage.
+    """
+    if not has_table(con, "usage"):
+        return None
+    ucols = set(column_names(con, "usage"))
+    measures = {name: col for name, col in (("users", "active_users" if "active_users" in ucols else None),
+                                             ("lvl", level_measure(con))) if col}
+    sql, params = usage_trend_sql(con, measures, as_of, prefix="gt", seats=True)
+    if sql is None:
+        return None
+    frame = execute(con, sql, params).df()
+    for name in ("users", "lvl"):
+        if name not in measures:
+            for part in ("recent", "baseline", "change"):
+                frame[f"{name}_{part}"] = float("nan")
+    return frame
+
+
+@one_schema_read
 def expansion_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope: Scope | None = None,
                          min_utilisation: float = 0.9, min_growth: float = 0.2, lang: str = "en",
                          bands: pd.DataFrame | None = None, risky: pd.DataFrame | None = None,
-                         typical: float | None = None) -> pd.DataFrame:
+                         typical: float | None = None, trend: pd.DataFrame | None = None) -> pd.DataFrame:
     """Expansion candidates, largest estimated expansion first (see the module docstring).
 
-    ``bands``, ``risky`` (account ids with an open risk) and ``typical`` (the typical
-    expansion) are computed here unless given.
+    ``bands``, ``risky`` (account ids with an open risk), ``typical`` (the typical
+    expansion) and ``trend`` (:func:`usage_trends`) are computed here unless given.
     """
     month = resolve_as_of(con, as_of)
     base_sql, params = account_base_sql(con, scope, month, prefix="gb",
@@ -107,13 +131,12 @@ def expansion_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scop
     if bands is None:
         bands = account_bands(con, month, scope)
     use_bands = bands is not None
-    if risky is None:
-        risky = open_risk_ids(con, month, scope, bands)
-    measures = {name: col for name, col in (("users", users), ("lvl", measure)) if col}
-    trend_sql, trend_params = usage_trend_sql(con, measures, month, prefix="gt", seats=True)
-    if trend_sql is None:
+    if trend is None:
+        trend = usage_trends(con, month)
+    if trend is None:
         return pd.DataFrame(columns=EXPANSION_COLUMNS)
-    params.update(trend_params)
+    if risky is None:
+        risky = open_risk_ids(con, month, scope, bands, trend)
     params.update({"g_min_util": float(min_utilisation), "g_min_growth": float(min_growth)})
     users_recent = "gt.users_recent" if users else "CAST(NULL AS DOUBLE)"
     # A new account ramping up is onboarding, not demand: growth counts only for accounts
@@ -122,7 +145,7 @@ def expansion_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scop
               else "CAST(NULL AS DOUBLE)")
     green = "hb.band = 'green'" if use_bands else "TRUE"
     with registered(con, bands if use_bands else _empty_bands(), "g_bands") as bview, \
-            registered(con, risky, "g_risky") as rview:
+            registered(con, risky, "g_risky") as rview, registered(con, trend, "g_trend") as tview:
         frame = execute(con, f"""
             WITH c AS (
                 SELECT b.account_id, CAST(b.account_name AS VARCHAR) AS account_name,
@@ -130,7 +153,7 @@ def expansion_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scop
                        coalesce(gt.latest_seats, TRY_CAST(b.seats AS DOUBLE)) AS seats,
                        {users_recent} AS active_users, {change} AS usage_change, hb.band, hb.score
                 FROM ({base_sql}) b
-                LEFT JOIN ({trend_sql}) gt USING (account_id)
+                LEFT JOIN {tview} gt USING (account_id)
                 LEFT JOIN {bview} hb USING (account_id)
                 WHERE b.is_active AND b.arr > 0 AND {green}
                   AND b.account_id NOT IN (SELECT account_id FROM {rview}))
@@ -311,12 +334,13 @@ def growth_lists(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope: Scope
     """Expansion and advocacy candidates computed together (one health and risk pass)."""
     month = resolve_as_of(con, as_of)
     bands = account_bands(con, month, scope) if month is not None else None
-    risky = open_risk_ids(con, month, scope, bands) if month is not None else None
+    trend = usage_trends(con, month) if month is not None else None
+    risky = open_risk_ids(con, month, scope, bands, trend) if month is not None else None
     typical = typical_expansion_rate(con, month, scope)
     return {
         "as_of": month,
         "expansion": expansion_candidates(con, month, scope, min_utilisation, min_growth, lang,
-                                          bands=bands, risky=risky, typical=typical),
+                                          bands=bands, risky=risky, typical=typical, trend=trend),
         "advocacy": advocacy_candidates(con, month, scope, min_tenure_months, lang, bands=bands, risky=risky),
         "typical_expansion": typical,
         "health_available": bands is not None,

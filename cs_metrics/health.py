@@ -95,6 +95,8 @@ RULES: dict[str, float] = {
     "recency_zero_days": 60,
     "overdue_zero_days": 60,
 }
+# Inputs that are a snapshot of today (an accounts column, the goals table): scored in the
+# latest month only, so history neither credits nor blames them.
 SNAPSHOT_COMPONENTS = ("payment", "goals")
 
 _USAGE_CANONICAL = {"account_id", "date", "active_users", "seats", "events", "_source_key", "_source_file"}
@@ -513,7 +515,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     if "churn_date" in accounts:
         acc_cols.append(f"min({_mi('churn_date')}) AS churn_mi")
     if inputs.payment_column:
-        acc_cols.append(f"any_value({_payment_expr(con, inputs.payment_column)}) AS payment")
+        acc_cols.append(f"any_value({_payment_expr(inputs.payment_column)}) AS payment")
     if acc_cols:
         ctes.append(f"acc AS (SELECT i.aid, {', '.join(acc_cols)} FROM accounts JOIN {ids} i USING (account_id) "
                     "GROUP BY 1)")
@@ -656,7 +658,8 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     return _typed(columns, pd.array(np.asarray(names, dtype=object), dtype="str"), raw)
 
 
-def _payment_expr(con: duckdb.DuckDBPyConnection, column: str) -> str:
+def _payment_expr(column: str) -> str:
+    """0–100 from a payment column: days overdue (0 → 100, ≥ 60 → 0), an overdue flag, or a status."""
     col = quote_ident(column)
     if column in _OVERDUE_DAYS:
         return _clamp(f"100.0 * (1 - TRY_CAST({col} AS DOUBLE) / {float(RULES['overdue_zero_days'])})")
@@ -791,14 +794,14 @@ def at_month(frame: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
 def account_labels(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> pd.DataFrame:
     """account_id with the descriptive accounts columns that exist (name, segment, owner, …)."""
     if not _table_exists(con, "accounts"):
-        return pd.DataFrame({"account_id": pd.Series(dtype="string")})
+        return pd.DataFrame({"account_id": pd.Series(dtype="str")})
     wanted = ("account_name", "segment", "owner", "plan", "region", "renewal_date", "status", "manual_health")
     have = [c for c in wanted if c in table_columns(con, "accounts")]
     scope_sql, params = _scope_sql(con, scope)
     select = ", ".join(["account_id"] + [f"any_value({quote_ident(c)}) AS {quote_ident(c)}" for c in have])
     frame = con.execute(f"SELECT {select} FROM accounts WHERE account_id IS NOT NULL AND {scope_sql} "
                         "GROUP BY account_id ORDER BY account_id", params).df()
-    frame["account_id"] = frame["account_id"].astype("string")
+    frame["account_id"] = frame["account_id"].astype("str")
     if "manual_health" in frame:
         colour = frame["manual_health"].astype("string").str.strip().str.lower()
         colour = colour.replace({"红": "red", "红色": "red", "黄": "yellow", "黄色": "yellow",

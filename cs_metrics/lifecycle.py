@@ -199,12 +199,12 @@ def lifecycle_states(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     """
     cfg = lifecycle_rules(con, rules)
     scored = health.health_scores(con, scope, settings)
-    accounts = pd.DataFrame({"account_id": pd.Series(dtype="string")})
+    accounts = pd.DataFrame({"account_id": pd.Series(dtype="str")})
     if health._table_exists(con, "accounts"):
         have = [c for c in ("start_date", "renewal_date") if c in table_columns(con, "accounts")]
         select = ", ".join(["account_id"] + [f"min({c}) AS {c}" for c in have])
         accounts = con.execute(f"SELECT {select} FROM accounts WHERE account_id IS NOT NULL GROUP BY 1").df()
-        accounts["account_id"] = accounts["account_id"].astype("string")
+        accounts["account_id"] = accounts["account_id"].astype("str")
     return assign_states(scored, accounts, cfg)
 
 

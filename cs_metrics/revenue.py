@@ -611,6 +611,20 @@ class WindowRetention:
     movement_accounts: dict[str, int] | None = None
     quick_ratio: float | None = None
 
+    @property
+    def arpa_start(self) -> float | None:
+        """ARPA (MRR ÷ paying accounts) of the window's first month."""
+        return self.mrr_start / self.active_start if self.active_start else None
+
+    @property
+    def arpa_end(self) -> float | None:
+        return self.mrr_end / self.active_end if self.active_end else None
+
+    @property
+    def mrr_growth(self) -> float | None:
+        """MRR_b / MRR_a − 1 over every account (None when nobody paid at a)."""
+        return self.mrr_end / self.mrr_start - 1.0 if self.mrr_start else None
+
 
 def _check_window(window_months: int) -> int:
     try:
@@ -1022,17 +1036,20 @@ def renewal_rate(con: duckdb.DuckDBPyConnection, as_of: str | dt.date | None = N
                    {_mi('d.renewal')} - 1 AS before_mi,
                    {_mi('CAST(d.renewal + INTERVAL 30 DAY AS DATE)')} AS after_mi
             FROM due d WHERE d.renewal BETWEEN $lo AND $hi),
-        decided AS (
-            SELECT j.*, p.mrr AS mrr_before, coalesce(q.mrr, 0) AS mrr_after
+        decided AS MATERIALIZED (
+            SELECT j.ak, j.after_mi, p.mrr AS mrr_before
             FROM judged j
             JOIN (SELECT ak, mi, mrr FROM {_ROWS} WHERE mi BETWEEN $lo_mi - 1 AND $d1) p
               ON p.ak = j.ak AND p.mi = j.before_mi
-            LEFT JOIN (SELECT ak, mi, mrr FROM {_ROWS} WHERE mi BETWEEN $lo_mi AND $d1) q
-              ON q.ak = j.ak AND q.mi = j.after_mi
-            WHERE j.after_mi <= $d1)
-        SELECT count(*), count(*) FILTER (WHERE mrr_after > 0),
-               sum(12 * mrr_before), coalesce(sum(12 * mrr_before) FILTER (WHERE mrr_after > 0), 0)
-        FROM decided""", params).fetchone()
+            WHERE j.after_mi <= $d1),
+        -- Inner joins on both sides (not a left join) let the few renewals be the hash side.
+        renewed AS (
+            SELECT d.mrr_before FROM decided d
+            JOIN (SELECT ak, mi FROM {_ROWS} WHERE mi BETWEEN $lo_mi AND $d1) q
+              ON q.ak = d.ak AND q.mi = d.after_mi)
+        SELECT (SELECT count(*) FROM decided), (SELECT count(*) FROM renewed),
+               (SELECT sum(12 * mrr_before) FROM decided),
+               (SELECT coalesce(sum(12 * mrr_before), 0) FROM renewed)""", params).fetchone()
     due, renewed, arr_due, arr_renewed = row
     if not due:
         return None

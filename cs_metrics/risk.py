@@ -83,6 +83,7 @@ _TRUE = ("true", "yes", "y", "1", "是", "overdue", "t")
 _MANUAL_RED = ("red", "红", "红色")
 
 REASON_COLUMNS = ["account_id", "code", "value", "extra", "note", "arr"]
+_EMPTY = pd.DataFrame({"account_id": pd.Series([], dtype="object")})
 REGISTER_COLUMNS = ["account_id", "account_name", "owner", "segment", "arr", "band", "renewal_date",
                     "reason_count", "reason_codes", "reasons"]
 
@@ -151,8 +152,13 @@ def _overdue_sql(acols: set[str], days_param: str) -> tuple[str, str, str] | Non
 
 
 def _reason_queries(con: duckdb.DuckDBPyConnection, rules: dict[str, dict[str, Any]], month: dt.date,
-                    bands_view: str, has_bands: bool) -> tuple[list[str], dict[str, Any]]:
-    """One SELECT (account_id, code, value, extra, note) per applicable enabled rule."""
+                    bands_view: str, has_bands: bool,
+                    trend_view: str | None = None) -> tuple[list[str], dict[str, Any]]:
+    """One SELECT (account_id, code, value, extra, note) per applicable enabled rule.
+
+    ``trend_view`` names an already computed usage trend (with ``lvl_*`` columns of the
+    level measure), so a caller that needs the trend too scans the usage table once.
+    """
     end = month_end(month)
     params: dict[str, Any] = {"rk_end": end, "rk_end_ts": dt.datetime.combine(end, dt.time.max)}
     parts: list[str] = []
@@ -177,7 +183,10 @@ def _reason_queries(con: duckdb.DuckDBPyConnection, rules: dict[str, dict[str, A
                        "WHERE lower(trim(CAST(status AS VARCHAR))) IN ('notice', 'cancelling', '已提出解约')")
     measure = level_measure(con)
     if on("usage_drop") and measure:
-        trend_sql, trend_params = usage_trend_sql(con, {"lvl": measure}, month, prefix="rk_trend")
+        if trend_view is not None:
+            trend_sql, trend_params = f"SELECT * FROM {trend_view}", {}
+        else:
+            trend_sql, trend_params = usage_trend_sql(con, {"lvl": measure}, month, prefix="rk_trend")
         if trend_sql:
             params.update(trend_params)
             params["rk_min_drop"] = float(rules["usage_drop"]["min_drop"])
@@ -240,13 +249,16 @@ def _open_tickets_sql(con: duckdb.DuckDBPyConnection) -> str | None:
 # The register ------------------------------------------------------------------------
 @one_schema_read
 def risk_reasons(con: duckdb.DuckDBPyConnection, as_of: Any = None, rules: dict[str, Any] | None = None,
-                 scope: Scope | None = None, bands: pd.DataFrame | None = None) -> pd.DataFrame:
+                 scope: Scope | None = None, bands: pd.DataFrame | None = None,
+                 trend: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (active account, reason): account_id, code, value, extra, note, arr.
 
     ``value`` / ``extra`` / ``note`` are the numbers behind the reason (health score; usage
     drop as a fraction, baseline level and recent level; NPS score and answer date; open
     ticket count and oldest age in days; days to renewal and band; days overdue or the
-    overdue column's text). ``rules`` default to the workspace's saved rules.
+    overdue column's text). ``rules`` default to the workspace's saved rules. ``bands`` and
+    ``trend`` (the level measure's trend, columns ``account_id`` and ``lvl_*`` of
+    :func:`cs_metrics.segments.usage_trend_sql`) are computed here unless given.
     """
     month = resolve_as_of(con, as_of)
     base_sql, base_params = account_base_sql(con, scope, month, prefix="rk_base")
@@ -255,8 +267,10 @@ def risk_reasons(con: duckdb.DuckDBPyConnection, as_of: Any = None, rules: dict[
     applied = validate_rules(rules) if rules is not None else saved_rules(con)
     if bands is None:
         bands = account_bands(con, month, scope)
-    with registered(con, bands if bands is not None else _empty_bands(), "rk_bands") as view:
-        parts, params = _reason_queries(con, applied, month, view, bands is not None)
+    with registered(con, bands if bands is not None else _empty_bands(), "rk_bands") as view, \
+            registered(con, trend if trend is not None else _EMPTY, "rk_trend_given") as trend_view:
+        parts, params = _reason_queries(con, applied, month, view, bands is not None,
+                                        trend_view if trend is not None else None)
         if not parts:
             return pd.DataFrame(columns=REASON_COLUMNS)
         order = "CASE r.code " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(RULE_CODES)) + " END"

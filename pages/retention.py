@@ -59,10 +59,7 @@ b = revenue.month_index(as_of)
 current = ui.cached(ctx, revenue.window_retention, as_of=as_of, window_months=window, scope=ctx.scope)
 previous = ui.cached(ctx, revenue.window_retention, as_of=revenue.month_label(b - window),
                      window_months=window, scope=ctx.scope)
-if current.covered:
-    mrr_now, active_now = current.mrr_end, current.active_end
-else:
-    mrr_now, active_now = ui.cached(ctx, revenue.mrr_at, as_of, ctx.scope)
+mrr_now = current.mrr_end if current.covered else ui.cached(ctx, revenue.mrr_at, as_of, ctx.scope)[0]
 window_text = ctx.t("retention.window_span", start=current.start, end=current.end)
 if window != revenue.DEFAULT_WINDOW:
     window_text += ". " + ctx.t("retention.window_variant_note", n=window)
@@ -102,7 +99,7 @@ ui.kpi(tiles[2], ctx.t("retention.kpi.logo_retention"), ui.pct(ctx, figure(curre
 ui.kpi(tiles[3], ctx.t("retention.kpi.quick_ratio"), formatting.ratio(figure(current, "quick_ratio"), ctx.lang),
        delta=ratio_delta("quick_ratio"), help=ctx.t("retention.help.quick_ratio", window=window_text))
 mrr_start = figure(current, "mrr_start")
-growth = (mrr_now / mrr_start - 1.0) if mrr_now is not None and mrr_start else None
+growth = figure(current, "mrr_growth")
 growth_delta = ctx.t("retention.delta_pct", value=ui.pct(ctx, growth, signed=True)) if growth is not None else None
 if ctx.hide_money:
     ui.kpi(tiles[4], ctx.t("retention.kpi.mrr_index"), ui.number(ctx, index_of(mrr_now, mrr_start), 1),
@@ -111,8 +108,8 @@ else:
     ui.kpi(tiles[4], ctx.t("retention.kpi.mrr"), ui.money(ctx, mrr_now), delta=growth_delta,
            help=ctx.t("retention.help.mrr", window=window_text))
 
-arpa_now = mrr_now / active_now if active_now else None
-arpa_start = current.mrr_start / current.active_start if current.covered and current.active_start else None
+arpa_now = figure(current, "arpa_end") if current.covered else ui.cached(ctx, revenue.arpa, as_of, ctx.scope)
+arpa_start = figure(current, "arpa_start")
 commit = ui.cached(ctx, revenue.cmrr, as_of, ctx.scope)
 renewals = ui.cached(ctx, revenue.renewal_rate, as_of=as_of, window_months=window, scope=ctx.scope)
 moves = ui.cached(ctx, revenue.movements, scope=ctx.scope, as_of=as_of)

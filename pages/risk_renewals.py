@@ -144,17 +144,19 @@ else:
         config[headers["arr"]] = st.column_config.NumberColumn(format="localized")
     ui.table(ctx, display.rename(columns=headers), key="risk_register", column_config=config, height=420)
 
-    stamp = as_of_text.replace("-", "")
-    down_left, down_right, _ = st.columns([1, 1, 2])
-    with down_left:
-        ui.download_bytes(ctx, "common.download_csv",
-                          lambda: risk.export_csv(shown, ctx.lang, ctx.currency),
-                          f"risk_register_{stamp}.csv", "text/csv", key="risk_csv")
-    with down_right:
-        ui.download_bytes(ctx, "common.download_xlsx",
-                          lambda: risk.export_xlsx(shown, by_reason, ctx.lang, ctx.currency),
-                          f"risk_register_{stamp}.xlsx",
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="risk_xlsx")
+    if not ctx.presenter:  # files to leave behind, not for the shared screen
+        stamp = as_of_text.replace("-", "")
+        down_left, down_right, _ = st.columns([1, 1, 2])
+        with down_left:
+            ui.download_bytes(ctx, "common.download_csv",
+                              lambda: risk.export_csv(shown, ctx.lang, ctx.currency),
+                              f"risk_register_{stamp}.csv", "text/csv", key="risk_csv")
+        with down_right:
+            ui.download_bytes(ctx, "common.download_xlsx",
+                              lambda: risk.export_xlsx(shown, by_reason, ctx.lang, ctx.currency),
+                              f"risk_register_{stamp}.xlsx",
+                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                              key="risk_xlsx")
 
 
 # Renewals ----------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from cs_metrics import ingest
@@ -20,11 +22,22 @@ def snapshot(ws):
             for t in tables}
 
 
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    """A workspace file with accounts and MRR loaded, built once and copied per test."""
+    folder = tmp_path_factory.mktemp("baseline")
+    w = Workspace.create(folder / "w.duckdb")
+    ingest.load_path(w, C.write_csv(folder, "accounts.csv", C.ACCOUNTS_EN))
+    ingest.load_path(w, C.write_csv(folder, "mrr.csv", C.MRR_LONG))
+    w.con.execute("CHECKPOINT")
+    w.close()
+    return folder / "w.duckdb"
+
+
 @pytest.fixture()
-def ws(tmp_path):
-    w = Workspace.create(tmp_path / "w.duckdb")
-    ingest.load_path(w, C.write_csv(tmp_path, "accounts.csv", C.ACCOUNTS_EN))
-    ingest.load_path(w, C.write_csv(tmp_path, "mrr.csv", C.MRR_LONG))
+def ws(tmp_path, baseline):
+    shutil.copyfile(baseline, tmp_path / "w.duckdb")
+    w = Workspace.open(tmp_path / "w.duckdb")
     yield w
     w.close()
 

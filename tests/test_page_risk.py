@@ -81,3 +81,11 @@ def test_accounts_without_renewal_dates_or_history(tmp_path):
     assert at.info  # the renewals section says what is missing
     texts = "\n".join(visible_texts(at))
     assert "续约日期" in texts
+
+
+def test_presenter_mode_hides_money_and_file_buttons():
+    at = run("en", presenter=True, hide_money=True)
+    money_tiles = [m for m in at.metric if "ARR" in m.label or m.label == "CMRR"]
+    assert money_tiles and all(m.value == "•••" for m in money_tiles)
+    assert not at.get("download_button")
+    assert all("ARR" not in c for df in at.dataframe for c in df.value.columns if c != "Why")

@@ -165,13 +165,11 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def test_ui_csv_helper_neutralises_formulas():
-    """ui.csv_bytes is a download helper too; it must not bypass cs_metrics.export."""
-    import ui
-
-    rows = ui.csv_bytes(pd.DataFrame({"name": EVIL_TEXT})).decode("utf-8-sig")
-    back = pd.read_csv(io.StringIO(rows), dtype=str, keep_default_na=False)
-    assert not [v for v in back["name"] if v.startswith(DANGEROUS_PREFIXES)]
+def test_pages_and_ui_write_spreadsheets_only_through_cs_metrics_export():
+    """A download built with DataFrame.to_csv / to_excel would bypass the neutralising."""
+    offenders = [str(p.relative_to(ROOT)) for p in [ROOT / "ui.py", *(ROOT / "pages").glob("*.py")]
+                 if re.search(r"\.to_(csv|excel)\(", p.read_text(encoding="utf-8"))]
+    assert offenders == []
 
 
 # Workspace names ---------------------------------------------------------------------------------

@@ -136,6 +136,7 @@ def _extra_ctype(con: duckdb.DuckDBPyConnection, header: str, values: list[str])
 def build_plan(raw: RawFile, kind: str, mapping: dict[str, str], date_order: str | None,
                report: ValidationReport) -> Plan | None:
     """Check the mapping and decide how each column is read; None when the mapping is unusable."""
+    errors_before = len(report.errors)
     if kind not in KINDS:
         report.add(Issue("error", "ingest.error.unknown_kind", {"kind": kind, "kinds": ", ".join(KINDS)},
                          file=raw.filename))
@@ -190,7 +191,7 @@ def build_plan(raw: RawFile, kind: str, mapping: dict[str, str], date_order: str
         key = "ingest.error.missing_amount" if (kind, name) == ("subscriptions", "mrr") else "ingest.error.missing_column"
         report.add(Issue("error", key, {"column": Term(f"ingest.target.{name}"), "kind": Term(f"kind.{kind}")},
                          file=raw.filename, sheet=raw.sheet))
-    if report.errors:
+    if len(report.errors) > errors_before:
         return None
 
     con = _detector().cursor()
@@ -332,7 +333,8 @@ def _records_csv(raw: RawFile):
     if codec == "utf-8":
         codec = "utf-8-sig"
     with open(raw.path, encoding=codec, errors="strict", newline="") as fh:
-        reader = csv.reader(fh, delimiter=raw.delimiter or ",", quotechar='"', doublequote=True)
+        # strict: a quote never closed is an error, not the rest of the file in one cell.
+        reader = csv.reader(fh, delimiter=raw.delimiter or ",", quotechar='"', doublequote=True, strict=True)
         prev = 0
         try:
             for rec in reader:
@@ -981,7 +983,8 @@ def _validate(con, table: str, row_sql: str, raw: RawFile, plan: Plan, sq: Stage
                              {"order": Term(f"ingest.order.{p.date.order}"), "other": p.date.evidence},
                              column=p.source, **where))
         if p.date is not None and p.date.decided and not p.date.ambiguous:
-            report.add(Issue("note", "ingest.note.date_order", {"order": Term(f"ingest.order.{p.date.order}")}, column=p.source, **where))
+            report.add(Issue("note", "ingest.note.date_order", {"order": Term(f"ingest.order.{p.date.order}")},
+                             column=p.source, **where))
 
 
 def _label_of(plan: Plan, target: str) -> str | None:

@@ -42,6 +42,7 @@ class Server:
     proc: subprocess.Popen
     log_path: Path
     data_dir: Path
+    tmp_dir: Path
     _log: object = field(default=None, repr=False)
 
     @property
@@ -93,6 +94,10 @@ def start_server(data_dir: Path, *, session_ttl: int = 2, wait_s: float = 90,
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
     env["POLARIS_DATA_DIR"] = str(data_dir)
+    # The server's own temp folder, so that tests can see what it leaves there (uploads).
+    tmp_dir = data_dir.parent / f"server_tmp_{port}"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    env["TMPDIR"] = str(tmp_dir)
     env.update(extra_env or {})
     env.setdefault("PYTHONUNBUFFERED", "1")
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -104,7 +109,7 @@ def start_server(data_dir: Path, *, session_ttl: int = 2, wait_s: float = 90,
          "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "full",
          "--server.disconnectedSessionTTL", str(session_ttl), "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = Server(url=url, proc=proc, log_path=log_path, data_dir=data_dir, _log=log)
+    server = Server(url=url, proc=proc, log_path=log_path, data_dir=data_dir, tmp_dir=tmp_dir, _log=log)
     deadline = time.time() + wait_s
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -369,3 +374,43 @@ def server_fds(pid: int, folder: Path) -> list[str]:
         if target.startswith(root):
             found.append(target)
     return sorted(found)
+
+
+def expected_accounts_total(sample: Path, csv_path: Path) -> str:
+    """The Overview's "Accounts" figure, as shown in English, for a private copy of the sample
+    company after loading ``csv_path`` as accounts (computed in-process, the way the app does)."""
+    from cs_metrics import formatting, ingest, report
+    from cs_metrics.workspace import Workspace
+
+    folder = Path(tempfile.mkdtemp(prefix="polaris_expect_"))
+    try:
+        target = folder / "w.duckdb"
+        shutil.copyfile(sample, target)
+        ws = Workspace.open(target)
+        try:
+            ingest.load_path(ws, csv_path, kind="accounts")
+            total = report.build_report(ws.con)["accounts"]["total"]
+        finally:
+            ws.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return formatting.number(total, "en")
+
+
+def expected_totals(sample: Path, files: dict[object, tuple[Path, int]]) -> dict[object, str]:
+    """:func:`expected_accounts_total` for many files of ``n`` generated accounts each.
+
+    Two are computed; when the figure grows by exactly one per account between them (as it
+    does when each account of the file is simply counted), the others follow from it.
+    """
+    keys = sorted(files, key=lambda k: files[k][1])
+    lo, hi = keys[0], keys[-1]
+    first = expected_accounts_total(sample, files[lo][0])
+    last = expected_accounts_total(sample, files[hi][0]) if hi != lo else first
+
+    def value(text: str) -> int:
+        return int(text.replace(",", ""))
+
+    if value(last) - value(first) == files[hi][1] - files[lo][1]:
+        return {k: f"{value(first) + files[k][1] - files[lo][1]:,}" for k in keys}
+    return {k: expected_accounts_total(sample, files[k][0]) for k in keys}

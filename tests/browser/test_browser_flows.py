@@ -15,7 +15,7 @@ import pytest
 
 from cs_metrics.i18n import t
 from tests.browser.support import (
-    accounts_csv, go_to, metric_value, page_errors, select_option, settle, wait_for_charts)
+    accounts_csv, expected_accounts_total, go_to, metric_value, page_errors, select_option, settle, wait_for_charts)
 
 pytestmark = pytest.mark.browser
 
@@ -60,20 +60,19 @@ def load_file_through_data_page(tab, path: Path, region_column: str | None = "�
     click(tab, t("data.load", "en"))
 
 
-def test_upload_map_load_then_overview_changes(browser, server, tmp_path):
+def test_upload_map_load_then_overview_changes(browser, server, tmp_path, sample_path):
     ctx, tab = fresh_tab(browser, server)
     try:
-        before = metric_value(tab, t("overview.accounts", "en"))
-        assert before == "1,000"
         path = accounts_csv(tmp_path, "客户台账.csv", "KB", 7)
+        before = metric_value(tab, t("overview.accounts", "en"))
+        after = expected_accounts_total(sample_path, path)
+        assert before != after
         load_file_through_data_page(tab, path)
         assert not page_errors(tab), page_errors(tab)
         expected = t("data.loaded", "en", file=path.name, kind=t("kind.accounts", "en"), rows="7")
         assert expected in tab.locator('[data-testid="stAlertContentSuccess"]').first.inner_text()
         go_to(tab, "overview")
-        # metrics.md: total = every account in the data. The accounts table now holds the 7
-        # accounts of the file; the sample's MRR table still holds its 1,000.
-        assert metric_value(tab, t("overview.accounts", "en")) == "1,007"
+        assert metric_value(tab, t("overview.accounts", "en")) == after
         listed = f"{t('kind.accounts', 'en')}: {t('sidebar.rows', 'en', rows='7')}"
         assert listed in tab.locator('[data-testid="stMain"]').inner_text()
         # The hand-mapped column arrived as the canonical region: the sidebar filter offers it.

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.bench_load_sessions import SAMPLE_ACCOUNTS, run_load
+from benchmarks.bench_load_sessions import run_load
 from cs_metrics.i18n import t
 from tests.browser.support import (
-    accounts_csv, click_nav, metric_value, page_errors, select_option, selectbox, settle, settle_all)
+    accounts_csv, click_nav, expected_totals, metric_value, page_errors, select_option, selectbox, settle,
+    settle_all)
 
 pytestmark = pytest.mark.browser
 
@@ -27,12 +28,13 @@ def account_options(tab, text: str) -> list[str]:
     return [o for o in options if text in o]
 
 
-def test_two_sessions_uploading_at_once_never_see_each_others_data(browser, server, tmp_path):
+def test_two_sessions_uploading_at_once_never_see_each_others_data(browser, server, tmp_path, sample_path):
     files = {
         "a": accounts_csv(tmp_path, "甲方客户.csv", "JA", 5, marker="甲方独有客户"),
         "b": accounts_csv(tmp_path, "乙方客户.csv", "YB", 9, marker="乙方独有客户"),
     }
     rows = {"a": 5, "b": 9}
+    expected = expected_totals(sample_path, {k: (files[k], rows[k]) for k in files})
     contexts = {k: browser.new_context(viewport={"width": 1400, "height": 1000}) for k in files}
     tabs = {k: c.new_page() for k, c in contexts.items()}
     try:
@@ -54,7 +56,7 @@ def test_two_sessions_uploading_at_once_never_see_each_others_data(browser, serv
             click_nav(tab, "overview")
         settle_all(list(tabs.values()))
         for k, tab in tabs.items():
-            assert metric_value(tab, t("overview.accounts", "en")) == f"{SAMPLE_ACCOUNTS + rows[k]:,}"
+            assert metric_value(tab, t("overview.accounts", "en")) == expected[k]
             listed = f"{t('kind.accounts', 'en')}: {t('sidebar.rows', 'en', rows=str(rows[k]))}"
             assert listed in tab.locator('[data-testid="stMain"]').inner_text()
         for tab in tabs.values():
@@ -81,13 +83,16 @@ def test_twenty_concurrent_sessions_load_navigate_and_release_memory(browser, se
     memory comes back near where it started. Prints the page-time percentiles."""
     # The Overview visit after the load is the navigation here; the benchmark adds heavier pages.
     report = run_load(browser, server.url, server.pid, server.data_dir, n_sessions=20,
-                      pages=(), session_ttl_s=2.0, step_timeout_s=240)
+                      pages=(), session_ttl_s=2.0, step_timeout_s=240, tmp_dir=server.tmp_dir)
     with capsys.disabled():
         print("\n" + "\n".join(report.lines()))
     assert not report.problems, "\n".join(report.problems)
     assert report.open_session_files_peak >= 20
-    # The one left open is the session opened afterwards to make Streamlit expire the others.
+    # The one left is the session opened afterwards to make Streamlit expire the others.
     assert len(report.open_session_files_after) <= 1, report.open_session_files_after
+    assert len(report.session_files_after) <= 1, f"private copies left on disk: {report.session_files_after}"
+    assert not [f for f in report.temp_files_after if "polaris_upload_" in f], (
+        f"uploaded files left in the server's temp folder: {report.temp_files_after}")
     assert report.percentile(95) < 120, "p95 page time above two minutes"
     growth = report.rss_peak_mb - report.rss_before_mb
     retained = report.rss_after_mb - report.rss_before_mb
