@@ -1,7 +1,7 @@
 """Loading speed and memory: Polaris' ingest against DuckDB's own CSV reader on the same files.
 
     python benchmarks/bench_load.py [--out benchmarks/out] [--mrr-rows 1000000]
-                                    [--usage-rows 10000000] [--runs 1]
+                                    [--usage-rows 10000000] [--runs 1] [--threads 0]
 
 For each file (a long MRR CSV and a weekly usage CSV) two runs are timed, each in its own
 Python process so that peak memory (max RSS) is that run's alone:
@@ -32,8 +32,11 @@ TARGET_RATIO = 1.5
 TARGET_RSS_MB = 2048
 
 
-def _child(mode: str, csv_path: str, db_path: str) -> None:
-    """One timed run (in a fresh process); prints a JSON line with seconds, rows and max RSS."""
+def _child(mode: str, csv_path: str, db_path: str, threads: str = "0") -> None:
+    """One timed run (in a fresh process); prints a JSON line with seconds, rows and max RSS.
+
+    ``threads`` > 0 pins DuckDB's worker threads on both sides, for comparisons on a busy machine.
+    """
     sys.path.insert(0, str(ROOT))
     import duckdb
 
@@ -44,12 +47,16 @@ def _child(mode: str, csv_path: str, db_path: str) -> None:
     started = time.perf_counter()
     if mode == "duckdb":
         con = duckdb.connect(db_path)
+        if int(threads):
+            con.execute(f"SET threads = {int(threads)}")
         con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{csv_path}')")
         rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
         con.close()
         kind = ""
     else:
         ws = Workspace.create(db_path)
+        if int(threads):
+            ws.con.execute(f"SET threads = {int(threads)}")
         result = ingest.load_path(ws, csv_path)
         rows, kind = result.rows, result.kind
         ws.close()
@@ -58,10 +65,10 @@ def _child(mode: str, csv_path: str, db_path: str) -> None:
     print(json.dumps({"seconds": seconds, "rows": rows, "rss_mb": rss_mb, "kind": kind}))
 
 
-def _run(mode: str, csv_path: Path) -> dict:
+def _run(mode: str, csv_path: Path, threads: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="polaris_bench_") as tmp:
         db = Path(tmp) / "bench.duckdb"
-        out = subprocess.run([sys.executable, __file__, "--child", mode, str(csv_path), str(db)],
+        out = subprocess.run([sys.executable, __file__, "--child", mode, str(csv_path), str(db), str(threads)],
                              capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{mode} run on {csv_path.name} failed:\n{out.stderr[-2000:]}")
@@ -100,23 +107,27 @@ def _ensure_inputs(out: Path, mrr_rows: int, usage_rows: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
-        _child(*argv[1:4])
+        _child(*argv[1:5])
         return 0
     parser = argparse.ArgumentParser(description="Time Polaris' ingest against DuckDB's read_csv.")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--mrr-rows", type=int, default=1_000_000)
     parser.add_argument("--usage-rows", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=1, help="runs per measurement; the fastest is kept")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="DuckDB threads on both sides (0 = DuckDB's default: all cores)")
     args = parser.parse_args(argv)
     origin = _ensure_inputs(args.out, args.mrr_rows, args.usage_rows)
-    print(f"inputs: {args.out} ({origin})")
+    print(f"inputs: {args.out} ({origin}); DuckDB threads: {args.threads or 'default'}")
     print(f"{'file':<10} {'rows':>12} {'duckdb s':>9} {'polaris s':>10} {'ratio':>6} "
           f"{'duckdb MB':>10} {'polaris MB':>11}  verdict")
     ok = True
     for name in ("mrr.csv", "usage.csv"):
         path = args.out / name
-        base = min((_run("duckdb", path) for _ in range(args.runs)), key=lambda r: r["seconds"])
-        ours = min((_run("polaris", path) for _ in range(args.runs)), key=lambda r: r["seconds"])
+        # Alternate the two so that a busy machine slows both alike.
+        runs = [(_run("duckdb", path, args.threads), _run("polaris", path, args.threads)) for _ in range(args.runs)]
+        base = min((b for b, _ in runs), key=lambda r: r["seconds"])
+        ours = min((o for _, o in runs), key=lambda r: r["seconds"])
         ratio = ours["seconds"] / base["seconds"]
         good = ratio <= TARGET_RATIO and ours["rss_mb"] < TARGET_RSS_MB and ours["rows"] == base["rows"]
         ok &= good

@@ -378,7 +378,7 @@ def _for_long(prop) -> int:
     return rounds
 
 
-_LONG = settings(deadline=None, max_examples=200, database=None, print_blob=True,
+_LONG = settings(deadline=None, max_examples=25, database=None, print_blob=True,
                  suppress_health_check=list(HealthCheck))
 
 

@@ -533,3 +533,10 @@ def test_ragged_rows_beyond_the_sample_are_counted_exactly(ws, tmp_path):
     prepared = prepare(ws, C.write_text(tmp_path, "m.csv", "\n".join(lines) + "\n"), "mrr")
     (err,) = prepared.report.errors
     assert err.key == "ingest.error.ragged_long" and err.rows == [2, 2801] and err.count == 2
+
+
+def test_wide_sheet_lists_each_row_once(ws, tmp_path):
+    ingest.load_path(ws, C.write_csv(tmp_path, "a.csv", [["Account ID", "Account Name"], ["A1", "Orion Retail"]]))
+    prepared = prepare(ws, C.write_csv(tmp_path, "wide.csv", C.wide_rows(["2024-01", "2024-02", "2024-03"])))
+    (warning,) = prepared.report.warnings
+    assert warning.key == "ingest.warning.unknown_account" and warning.rows == [3, 4] and warning.count == 2

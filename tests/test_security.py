@@ -365,3 +365,74 @@ def _file(folder: Path) -> Path:
     path = folder / "a_file"
     path.write_text("x")
     return path
+
+
+# Column names that are SQL keywords -----------------------------------------------------------------
+# ingest turns headers into [a-z0-9_] names, so "Order", "Select" or "Group" arrive as SQL
+# keywords: every query that names a column must quote it.
+KEYWORD_TEXT_COLUMNS = ["order", "select", "where"]
+KEYWORD_NUMBER_COLUMNS = ["group", "from", "table"]
+
+
+@pytest.fixture(scope="module")
+def keyword_workspace(tmp_path_factory, sample_path):
+    path = tmp_path_factory.mktemp("keywords") / "w.duckdb"
+    shutil.copyfile(sample_path, path)
+    ws = Workspace.open(path)
+    for i, name in enumerate(KEYWORD_TEXT_COLUMNS):
+        ws.con.execute(f'ALTER TABLE accounts ADD COLUMN "{name}" VARCHAR')
+        ws.con.execute(f"UPDATE accounts SET \"{name}\" = 'v' || CAST(hash(account_id) % {3 + i} AS VARCHAR)")
+    for name in KEYWORD_NUMBER_COLUMNS:
+        ws.con.execute(f'ALTER TABLE accounts ADD COLUMN "{name}" DOUBLE')
+        ws.con.execute(f'UPDATE accounts SET "{name}" = hash(account_id) % 97')
+        ws.con.execute(f'ALTER TABLE usage ADD COLUMN "{name}" DOUBLE')
+        ws.con.execute(f'UPDATE usage SET "{name}" = hash(account_id, date) % 50')
+    ws.set_setting("northstar", {"metric": "from", "counter": "table", "agg": "sum", "counter_agg": "sum"})
+    ws.con.execute("CHECKPOINT")
+    ws.close()
+    return path
+
+
+def _page_files() -> list[str]:
+    return sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+
+
+@pytest.mark.parametrize("page", _page_files())
+def test_sql_keyword_column_names_work_on_every_page(page, keyword_workspace, tmp_path):
+    """Extra columns called order/select/where (text) and group/from/table (numbers, also in
+    usage, one of them the North Star), with the global filter on "order": no page fails."""
+    from streamlit.testing.v1 import AppTest
+
+    copy = tmp_path / "w.duckdb"
+    shutil.copyfile(keyword_workspace, copy)
+    ws = Workspace.open(copy)
+    try:
+        at = AppTest.from_file(str(ROOT / page), default_timeout=120)
+        at.session_state["polaris_ws"] = ws
+        at.session_state["scope"] = {"order": ["v0", "v1"]}
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        assert not at.error, [e.value for e in at.error]
+    finally:
+        ws.close()
+
+
+def test_sql_keyword_column_names_in_the_core(keyword_workspace, tmp_path):
+    """The column-enumerating core calls, outside the pages: filter values, segments, workbook."""
+    from cs_metrics import workbook
+    from cs_metrics.scope import Scope, categorical_columns, column_values, count_in_scope
+
+    copy = tmp_path / "w.duckdb"
+    shutil.copyfile(keyword_workspace, copy)
+    ws = Workspace.open(copy)
+    try:
+        assert set(KEYWORD_TEXT_COLUMNS) <= set(categorical_columns(ws.con))
+        for name in KEYWORD_TEXT_COLUMNS:
+            values = column_values(ws.con, name)
+            n, total = count_in_scope(ws.con, Scope.from_dict({name: values[:1]}))
+            assert 0 < n < total
+        book = openpyxl.load_workbook(io.BytesIO(workbook.build_workbook(
+            ws.con, Scope.from_dict({"order": ["v0"]}), with_health=False)))
+        assert book.sheetnames
+    finally:
+        ws.close()

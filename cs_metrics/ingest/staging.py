@@ -947,7 +947,12 @@ def _validate(con, table: str, row_sql: str, raw: RawFile, plan: Plan, sq: Stage
                  f"FILTER (WHERE {dup_notnull})") if dup_keys else ", FALSE"
     maybe = False
     if checks or dup_keys:
-        select = ", ".join(f"count(*) FILTER (WHERE {c}), min({row_sql}, 5) FILTER (WHERE {c})" for _, c, _, _, _ in checks)
+        if plan.wide:
+            # Several months come from one sheet row: count and list each row once.
+            agg = "count(DISTINCT {r}) FILTER (WHERE {c}), list_sort(list_distinct(list({r}) FILTER (WHERE {c})))[1:5]"
+        else:
+            agg = "count(*) FILTER (WHERE {c}), min({r}, 5) FILTER (WHERE {c})"
+        select = ", ".join(agg.format(r=row_sql, c=c) for _, c, _, _, _ in checks)
         res = con.execute(f"SELECT {select + ', ' if select else ''}TRUE{dup_probe} FROM {table}").fetchone()
         maybe = bool(res[-1])
         for i, (key, _, params, column, severity) in enumerate(checks):
