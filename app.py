@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from cs_metrics.errors import PolarisError
-from cs_metrics.i18n import t
+from cs_metrics.i18n import has, t
 from cs_metrics.scope import Scope, categorical_columns, column_values, count_in_scope
 from cs_metrics.workspace import Workspace, list_named
 
@@ -116,6 +116,11 @@ def data_status(ws: Workspace) -> None:
                        f"{t('sidebar.rows', LANG, rows=f'{info.rows:,}')}{span}")
 
 
+def _clear_segment() -> None:
+    st.session_state["scope"] = {}
+    st.session_state["saved_segment"] = ""
+
+
 def filter_box(ws: Workspace) -> None:
     if not ws.has("accounts"):
         return
@@ -124,18 +129,24 @@ def filter_box(ws: Workspace) -> None:
     if saved:
         choice = st.selectbox(t("sidebar.saved_segments", LANG), [""] + sorted(saved),
                               format_func=lambda n: n or t("sidebar.no_filter", LANG), key="saved_segment")
-        if choice and st.session_state.get("applied_segment") != choice:
+        if choice:
+            # A saved segment may span several columns (or a list of accounts): it replaces
+            # the one-column filter below until it is cleared.
             st.session_state["scope"] = saved[choice]
-            st.session_state["applied_segment"] = choice
+            n, total = count_in_scope(ws.con, Scope.from_dict(saved[choice]))
+            st.caption(t("sidebar.filter_active", LANG, n=f"{n:,}", total=f"{total:,}"))
+            st.button(t("sidebar.clear_segment", LANG), on_click=_clear_segment, key="clear_segment")
+            return
     columns = categorical_columns(ws.con)
     if not columns:
         return
     current = st.session_state.get("scope") or {}
     default_col = next(iter(current), None)
+    options = [""] + columns
     column = st.selectbox(
-        t("sidebar.filter_column", LANG), [""] + columns,
-        index=([""] + columns).index(default_col) if default_col in columns else 0,
-        format_func=lambda c: ui.column_label(ui.page_context(), c) if c else t("sidebar.no_filter", LANG),
+        t("sidebar.filter_column", LANG), options,
+        index=options.index(default_col) if default_col in columns else 0,
+        format_func=lambda c: t(f"col.{c}", LANG) if c and has(f"col.{c}") else (c or t("sidebar.no_filter", LANG)),
         key="filter_column")
     if not column:
         st.session_state["scope"] = {}

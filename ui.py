@@ -208,9 +208,13 @@ def number(ctx: PageContext, value: object, decimals: int = 0) -> str:
 
 
 def kpi(container: Any, label: str, value: str, help: str | None = None,
-        delta: str | None = None, delta_color: str = "normal") -> None:
-    """A KPI tile; ``help`` carries the figure's definition and window."""
-    container.metric(label, value, delta=delta, delta_color=delta_color, help=help, border=True)
+        delta: str | None = None, delta_color: str = "normal", delta_arrow: str = "auto") -> None:
+    """A KPI tile; ``help`` carries the figure's definition and window.
+
+    ``delta_arrow="off"`` turns the delta into a plain note ("75 accounts · 52% of ARR").
+    """
+    container.metric(label, value, delta=delta, delta_color=delta_color, help=help, border=True,
+                     delta_arrow=delta_arrow)
 
 
 def unavailable(ctx: PageContext, reason_key: str, **fmt: Any) -> None:

@@ -70,9 +70,12 @@ def cmd_load(args: argparse.Namespace) -> int:
         for path in order:
             result = ingest.load_path(ws, path, kind=args.kind, mapping_overrides=mapping,
                                       sheet=args.sheet, date_order=args.date_order,
-                                      mode="append" if args.append else "replace", lang=args.lang)
+                                      mode=_mode(args, ws, path, ingest), lang=args.lang)
             for warning in result.warnings:
                 print(f"{t('cli.warning', args.lang)}: {warning}", file=sys.stderr)
+            for issue in result.issues:
+                if issue.key == "ingest.note.merged":
+                    print(issue.message(args.lang))
             line = t("cli.loaded", args.lang, file=Path(path).name, kind=result.kind,
                      rows=f"{result.rows:,}", workspace=args.workspace)
             print(line)
@@ -83,6 +86,16 @@ def cmd_load(args: argparse.Namespace) -> int:
     finally:
         ws.close()
     return EXIT_OK
+
+
+def _mode(args: argparse.Namespace, ws: Workspace, path: str, ingest) -> str:
+    """--append adds rows; a second accounts file is merged into the accounts already loaded
+    (another system's view of the same customers) unless --replace is given."""
+    if args.append:
+        return "append"
+    if not args.replace and ws.has("accounts") and _kind_of(ingest, path, args) == "accounts":
+        return "merge"
+    return "replace"
 
 
 def _kind_of(ingest, path: str, args: argparse.Namespace) -> str:
@@ -149,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--sheet")
     load.add_argument("--date-order", choices=["dmy", "mdy", "ymd"], help="day/month order of ambiguous dates")
     load.add_argument("--append", action="store_true", help="append rows instead of replacing the table")
+    load.add_argument("--replace", action="store_true",
+                      help="replace the accounts table instead of merging a second accounts file into it")
     load.set_defaults(func=cmd_load)
 
     rep = sub.add_parser("report", help="headline figures of a workspace")

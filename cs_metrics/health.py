@@ -359,12 +359,12 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     Columns: ``account_id``, ``month`` (first day), ``arr`` (12 × MRR of the month),
     ``months_to_churn`` (months from this month to the next churn: MRR back to 0 or the
     churn date; NaN when none is seen in the data), ``months_after`` (months of data after
-    this one), one column per component in :data:`COMPONENTS` (0–100, NaN = no data),
-    ``utilisation`` (average active users ÷ seats), ``events_month`` and ``seats``; with
-    ``raw=True`` also the measures behind the components: ``usage_rate`` (usage per
-    reported date), ``usage_prev`` (its mean over the 3 months before), ``northstar_rate``,
-    ``open_p1``, ``open_old``, ``tickets_new``, ``csat_mean`` (data scale), ``nps_latest``
-    (0–10) and ``days_since_activity``.
+    this one) and one column per component in :data:`COMPONENTS` (0–100, NaN = no data);
+    with ``raw=True`` also the measures behind them: ``utilisation`` (average active users
+    ÷ seats), ``events_month``, ``seats``, ``usage_rate`` (usage per reported date),
+    ``usage_prev`` (its mean over the 3 months before), ``northstar_rate``, ``open_p1``,
+    ``open_old``, ``tickets_new``, ``csat_mean`` (data scale), ``nps_latest`` (0–10) and
+    ``days_since_activity``.
 
     Scores are computed over every account and then filtered to ``scope``, so an account
     scores the same whatever filter is on (the medians are those of all accounts).
@@ -636,13 +636,12 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         ("arr", "12 * mrr"),
         ("months_to_churn", "least(next_end + 1 - mi, CASE WHEN churn_mi > mi AND churn_mi <= $last_mi "
                             "THEN churn_mi - mi END)"),
-        ("months_after", "$last_mi - mi"),
         *[(name, comp[name]) for name in COMPONENTS if name in comps],
-        ("utilisation", "utilisation"), ("events_month", "events_month"), ("seats", "seats"),
     ]
     if raw:
-        doubles += [(c, c) for c in ("usage_rate", "usage_prev", "northstar_rate", "open_p1", "open_old",
-                                     "tickets_new", "csat_mean", "nps_latest")]
+        doubles += [(c, c) for c in ("utilisation", "events_month", "seats", "usage_rate", "usage_prev",
+                                     "northstar_rate", "open_p1", "open_old", "tickets_new", "csat_mean",
+                                     "nps_latest")]
         doubles.append(("days_since_activity",
                         f"CASE WHEN usage_covered AND last_active_cum IS NOT NULL THEN {days_since} END"))
     final = ["aid", "CAST(mi AS INTEGER) AS mi",
@@ -655,7 +654,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         names = con.execute(f"SELECT account_id FROM {ids} ORDER BY aid").fetchnumpy()["account_id"]
     finally:
         con.execute(f"DROP TABLE IF EXISTS {ids}")
-    return _typed(columns, pd.array(np.asarray(names, dtype=object), dtype="str"), raw)
+    return _typed(columns, pd.array(np.asarray(names, dtype=object), dtype="str"), int(last), raw)
 
 
 def _payment_expr(column: str) -> str:
@@ -683,9 +682,9 @@ def _goal_expr(goal_cols: frozenset[str]) -> str:
     return f"coalesce({numeric}, {status})"
 
 
-_CORE_COLUMNS = ("arr", "months_to_churn", "months_after", *COMPONENTS, "utilisation", "events_month", "seats")
-_RAW_COLUMNS = ("usage_rate", "usage_prev", "northstar_rate", "open_p1", "open_old", "tickets_new", "csat_mean",
-                "nps_latest", "days_since_activity")
+_CORE_COLUMNS = ("arr", "months_to_churn", "months_after", *COMPONENTS)
+_RAW_COLUMNS = ("utilisation", "events_month", "seats", "usage_rate", "usage_prev", "northstar_rate", "open_p1",
+                "open_old", "tickets_new", "csat_mean", "nps_latest", "days_since_activity")
 
 
 def _months(ix: np.ndarray) -> np.ndarray:
@@ -700,15 +699,17 @@ def _empty_components(raw: bool = False) -> pd.DataFrame:
     return frame
 
 
-def _typed(columns: Mapping[str, np.ndarray], names: Any, raw: bool) -> pd.DataFrame:
+def _typed(columns: Mapping[str, np.ndarray], names: Any, last: int, raw: bool) -> pd.DataFrame:
     """The query's columns as a frame, account ids looked up from their numbers (``names[aid]``)."""
-    data: dict[str, Any] = {"account_id": names.take(np.asarray(columns["aid"])),
-                            "month": _months(np.asarray(columns["mi"]))}
+    month_ix = np.asarray(columns["mi"])
+    data: dict[str, Any] = {"account_id": names.take(np.asarray(columns["aid"])), "month": _months(month_ix)}
     for name in _CORE_COLUMNS + (_RAW_COLUMNS if raw else ()):
-        if name in columns:
+        if name == "months_after":
+            data[name] = (last - month_ix).astype("float64")
+        elif name in columns:
             data[name] = np.ma.filled(columns[name], np.nan).astype("float64", copy=False)
         else:
-            data[name] = np.full(len(data["month"]), np.nan)
+            data[name] = np.full(len(month_ix), np.nan)
     return pd.DataFrame(data, copy=False)
 
 
@@ -751,10 +752,10 @@ def apply_weights(components: pd.DataFrame, weights: Mapping[str, Any] | None = 
 
 
 def health_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
-                  settings: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                  settings: Mapping[str, Any] | None = None, raw: bool = False) -> pd.DataFrame:
     """:func:`component_scores` with ``score``, ``coverage`` and ``band`` under the settings."""
     cfg = health_settings(con, settings)
-    return apply_weights(component_scores(con, scope, settings), cfg["weights"], cfg["bands"])
+    return apply_weights(component_scores(con, scope, settings, raw=raw), cfg["weights"], cfg["bands"])
 
 
 def month_index(month: Any) -> int:

@@ -153,7 +153,8 @@ def _next_renewal(renewal: pd.Series, month_end: pd.Series, cycle: int) -> pd.Se
 
 def assign_states(scored: pd.DataFrame, accounts: pd.DataFrame, rules: Mapping[str, Any]) -> pd.DataFrame:
     """Add ``activity_value``, ``activity``, ``days_since_start``, ``days_to_renewal`` and
-    ``stage`` to a scored health frame (vectorised). ``accounts`` holds account_id and,
+    ``stage`` to a scored health frame with its raw measures (``health_scores(raw=True)``;
+    vectorised). ``accounts`` holds account_id and,
     where known, start_date and renewal_date; without a start date the first month with
     MRR counts as the start."""
     frame = scored.copy()
@@ -198,7 +199,7 @@ def lifecycle_states(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     with the columns of :func:`assign_states`.
     """
     cfg = lifecycle_rules(con, rules)
-    scored = health.health_scores(con, scope, settings)
+    scored = health.health_scores(con, scope, settings, raw=True)
     accounts = pd.DataFrame({"account_id": pd.Series(dtype="str")})
     if health._table_exists(con, "accounts"):
         have = [c for c in ("start_date", "renewal_date") if c in table_columns(con, "accounts")]

@@ -118,17 +118,37 @@ def test_a_load_killed_at_any_moment_leaves_the_old_or_the_new_content(baseline,
     after = fingerprint(complete_ws)
     assert after["mrr"][0] == BIG_ROWS and after["accounts"] == before["accounts"]
 
-    killed_mid_way = 0
-    for share in (0.35, 0.6, 0.8, 0.92):
+    def wal_exists(path: Path) -> bool:
+        return Path(str(path) + ".wal").exists()
+
+    def after_first_write(delay: float):
+        seen: list[float] = []
+
+        def due(path: Path, t0: float) -> bool:
+            if not seen and wal_exists(path):
+                seen.append(time.perf_counter())
+            return bool(seen) and time.perf_counter() - seen[0] >= delay
+        return due
+
+    # Moments to kill at: when the load first writes to the workspace (its write-ahead log
+    # appears), a little later, and at shares of a full run's duration.
+    moments = [("first write", after_first_write(0.0)),
+               ("first write + 0.3 s", after_first_write(0.3)),
+               ("50% of a full run", lambda p, t0: time.perf_counter() - t0 >= 0.5 * full_s),
+               ("85% of a full run", lambda p, t0: time.perf_counter() - t0 >= 0.85 * full_s)]
+    killed_mid_way = []
+    for label, due in moments:
         ws_path = copy_of(baseline, tmp_path)
+        t0 = time.perf_counter()
         proc = cli_load(ws_path, files["big_mrr"])
-        time.sleep(full_s * share)
+        while proc.poll() is None and not due(ws_path, t0):
+            time.sleep(0.01)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
-            killed_mid_way += 1
+            killed_mid_way.append(label)
         proc.communicate(timeout=60)
         state = fingerprint(ws_path)
-        assert state in (before, after), f"killed at {share:.0%}: a mixture of old and new content: {state}"
+        assert state in (before, after), f"killed at {label}: a mixture of old and new content: {state}"
         ws = Workspace.open(ws_path)
         try:
             result = ingest.load_path(ws, files["small_mrr"], kind="mrr")
@@ -136,7 +156,8 @@ def test_a_load_killed_at_any_moment_leaves_the_old_or_the_new_content(baseline,
             assert ws.con.execute("SELECT count(*) FROM mrr").fetchone()[0] == 10
         finally:
             ws.close()
-    assert killed_mid_way >= 2, f"the load finished before most kills ({full_s:.1f} s): use a larger file"
+    assert len(killed_mid_way) >= 2, (f"the load finished before most kills (killed at {killed_mid_way}, "
+                                      f"a full run takes {full_s:.1f} s): use a larger file")
 
 
 KILL_INSIDE_TRANSACTION = """

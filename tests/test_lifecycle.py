@@ -140,7 +140,7 @@ def test_time_in_stage_by_hand():
 
 
 def test_empty_frames():
-    empty = health.apply_weights(health.component_scores(Workspace.create(":memory:").con))
+    empty = health.health_scores(Workspace.create(":memory:").con, raw=True)
     states = lifecycle.assign_states(empty, pd.DataFrame({"account_id": []}), RULES)
     assert lifecycle.migrations(states, "band").empty
     assert lifecycle.intervention_queue(states).empty

@@ -22,7 +22,7 @@ from cs_metrics.ingest.schema import KINDS
 from cs_metrics.ingest.mapping import detect_kind
 
 LOADS_TABLE = "_polaris_loads"
-MODES = ("replace", "append")
+MODES = ("replace", "append", "merge")
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -61,6 +61,51 @@ def _rematch_others(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         con.execute(f"UPDATE {q(table)} SET account_id = NULL")
         reports[table] = match_keys(con, table, table)
     return reports
+
+
+def _merge_accounts(con: duckdb.DuckDBPyConnection, prepared: Prepared, types: dict[str, str],
+                    existing: dict[str, str]) -> dict[str, int]:
+    """Fold a second accounts export (another system's view of the same customers) into
+    the accounts already loaded.
+
+    Each row is matched to an existing account by the matching rules (account ID, alias
+    keys such as an ERP code, normalised name); matched accounts gain the file's new columns
+    and have their empty fields filled (values already there are kept); rows that match no
+    account are added as new accounts. Set-based: one UPDATE and one INSERT.
+    """
+    from cs_metrics.matching import match_keys
+
+    keys = f"{prepared.table}_keys"
+    con.execute(f"CREATE TEMP TABLE {keys} AS SELECT DISTINCT CAST(account_id AS VARCHAR) AS _source_key, "
+                f"CAST(NULL AS VARCHAR) AS account_id FROM {prepared.table} WHERE account_id IS NOT NULL")
+    try:
+        match_keys(con, keys, "accounts")
+        columns = [c for c in prepared.columns if c != "account_id"]
+        for name in columns:
+            if name not in existing:
+                con.execute(f"ALTER TABLE accounts ADD COLUMN {q(name)} {types[name]}")
+        final = _existing_columns(con, "accounts") or {}
+        # One row per target account (the first in the file), so the UPDATE is deterministic.
+        source = (f"SELECT k.account_id AS _target, s.* FROM {prepared.table} s JOIN {keys} k "
+                  f"ON CAST(s.account_id AS VARCHAR) = k._source_key WHERE k.account_id IS NOT NULL "
+                  f"QUALIFY row_number() OVER (PARTITION BY k.account_id ORDER BY s.rowid) = 1")
+        merged = con.execute(f"SELECT count(*) FROM ({source})").fetchone()[0]
+        if columns and merged:
+            sets = ", ".join(f"{q(c)} = COALESCE(accounts.{q(c)}, TRY_CAST(m.{q(c)} AS {final[c]}))"
+                             for c in columns)
+            con.execute(f"UPDATE accounts SET {sets} FROM ({source}) m WHERE accounts.account_id = m._target")
+        names = ["account_id"] + columns + ["_source_key", "_source_file"]
+        added = con.execute(
+            f"SELECT count(*) FROM {prepared.table} s JOIN {keys} k "
+            f"ON CAST(s.account_id AS VARCHAR) = k._source_key WHERE k.account_id IS NULL").fetchone()[0]
+        if added:
+            con.execute(f"INSERT INTO accounts BY NAME SELECT {', '.join('s.' + q(c) for c in names)} "
+                        f"FROM {prepared.table} s JOIN {keys} k ON CAST(s.account_id AS VARCHAR) = k._source_key "
+                        f"WHERE k.account_id IS NULL")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {keys}")
+    con.execute(f"DROP TABLE {prepared.table}")
+    return {"merged": int(merged), "added": int(added)}
 
 
 def _record_load(con: duckdb.DuckDBPyConnection, load_id: str, prepared: Prepared, rows: int, mode: str) -> None:
@@ -105,11 +150,17 @@ def load(ws: Any, prepared: Prepared, *, mode: str = "replace", progress: Progre
     kind = prepared.kind
     names = list(prepared.columns) + ["_source_key", "_source_file"]
     _say(progress, 0.0, "ingest.progress.writing")
+    merge_counts: dict[str, int] | None = None
     con.execute("BEGIN TRANSACTION")
     try:
         _ensure_tables(con)
         existing = _existing_columns(con, kind)
-        if mode == "replace" or existing is None:
+        if mode == "merge" and kind != "accounts":
+            raise fail("ingest.error.merge_accounts_only", prepared.raw.filename, lang)
+        if mode == "merge" and existing is not None:
+            types = dict(prepared.columns, _source_key="VARCHAR", _source_file="VARCHAR")
+            merge_counts = _merge_accounts(con, prepared, types, existing)
+        elif mode in ("replace", "merge") or existing is None:
             # The staged table becomes the canonical one: a rename, not a copy.
             con.execute(f"DROP TABLE IF EXISTS {q(kind)}")
             for hidden in prepared.hidden:
@@ -149,6 +200,9 @@ def load(ws: Any, prepared: Prepared, *, mode: str = "replace", progress: Progre
     prepared.table = ""
     _say(progress, 1.0, "ingest.progress.done")
     issues = prepared.report.warnings + prepared.report.notes
+    if merge_counts is not None:
+        issues = issues + [Issue("note", "ingest.note.merged", {k: f"{v:,}" for k, v in merge_counts.items()},
+                                 file=prepared.raw.filename)]
     return LoadResult(kind=kind, rows=prepared.rows, mode=mode, load_id=load_id, file=prepared.raw.filename,
                       warnings=[i.message(lang) for i in prepared.report.warnings], issues=issues,
                       match=prepared.match, seconds=time.perf_counter() - started, rematched=rematched)

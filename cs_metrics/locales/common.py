@@ -62,6 +62,7 @@ MESSAGES = {
     "sidebar.save_segment": ("Save this filter as a segment", "将此筛选保存为分群"),
     "sidebar.segment_name": ("Segment name", "分群名称"),
     "sidebar.no_filter": ("No filter", "不筛选"),
+    "sidebar.clear_segment": ("Clear the segment", "清除分群筛选"),
     "kind.accounts": ("accounts", "客户表"),
     "kind.mrr": ("monthly revenue (MRR)", "月度经常性收入（MRR）"),
     "kind.subscriptions": ("subscriptions", "订阅记录"),

@@ -261,4 +261,8 @@ MESSAGES = {
     "ingest.target.target": ("Target", "目标值"),
     "ingest.target.current": ("Current value", "当前值"),
     "ingest.target.due_date": ("Due date", "截止日期"),
+    "ingest.error.merge_accounts_only": ("Only an accounts file can be merged into the accounts already loaded.",
+                                         "只有客户表可以合并到已载入的客户中。"),
+    "ingest.note.merged": ("Merged into the accounts already loaded: {merged} accounts matched and completed, {added} new accounts added.",
+                           "已合并到已载入的客户中：匹配并补全 {merged} 个客户，新增 {added} 个客户。"),
 }
