@@ -129,6 +129,8 @@ def upload_flow() -> None:
             for line in getattr(exc, "messages", lambda lang: [str(exc)])(ctx.lang):
                 st.error(line, icon=":material/error:")
             return
+        if cached:
+            ingest.discard(ctx.ws, cached[1])  # the staged copy of an abandoned check
         st.session_state["prepared_obj"] = (full_key, prepared)
     for question in prepared.report.questions:
         choice = st.radio(question.text(ctx.lang), question.options,
@@ -145,7 +147,8 @@ def upload_flow() -> None:
     if prepared.match is not None:
         st.caption(ctx.t("data.match_summary", matched=f"{prepared.match.matched_rows:,}",
                          rows=f"{prepared.match.rows:,}"))
-    mode = st.radio(ctx.t("data.mode"), ["replace", "append"], key="load_mode", horizontal=True,
+    modes = ["merge", "replace"] if kind == "accounts" and ctx.ws.has("accounts") else ["replace", "append"]
+    mode = st.radio(ctx.t("data.mode"), modes, key=f"load_mode_{kind}", horizontal=True,
                     format_func=lambda m: ctx.t(f"data.mode_{m}"))
     if st.button(ctx.t("data.load"), type="primary", disabled=not prepared.report.ok, key="load"):
         bar = st.progress(0.0, text=ctx.t("data.loading"))
@@ -159,8 +162,10 @@ def upload_flow() -> None:
         bar.empty()
         st.session_state.pop("prepared", None)
         st.session_state.pop("prepared_obj", None)
-        st.session_state["load_notice"] = ctx.t("data.loaded", file=uploaded.name, kind=ctx.t(f"kind.{result.kind}"),
-                                                rows=f"{result.rows:,}")
+        notes = [i.message(ctx.lang) for i in result.issues if i.key == "ingest.note.merged"]
+        st.session_state["load_notice"] = " ".join([ctx.t("data.loaded", file=uploaded.name,
+                                                          kind=ctx.t(f"kind.{result.kind}"),
+                                                          rows=f"{result.rows:,}")] + notes)
         st.rerun()
 
 

@@ -42,6 +42,8 @@ MESSAGES = {
     "data.mode": ("If the table already exists", "如果该表已存在"),
     "data.mode_replace": ("replace it", "替换"),
     "data.mode_append": ("add these rows", "追加这些行"),
+    "data.mode_merge": ("merge into the accounts already loaded (match by ID, alias key or name)",
+                        "合并到已载入的客户中（按 ID、别名键或名称匹配）"),
     "data.load": ("Load", "载入"),
     "data.loading": ("Loading…", "载入中…"),
     "data.loaded": ("Loaded {file} as {kind}: {rows} rows.", "已将 {file} 作为{kind}载入：{rows} 行。"),
