@@ -351,6 +351,8 @@ def write_sample(ws: Workspace, n_accounts: int = 1000) -> dict[str, int]:
     for kind, frame in generate(n_accounts=n_accounts).items():
         counts[kind] = ws.write_frame(kind, frame, source_file="sample company")
     ws.set_setting("currency", "USD")
+    # The sample's value metric: reports created, with logins as the counter metric beside it.
+    ws.set_setting("northstar", {"metric": "reports_created", "counter": "events"})
     return counts
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from cs_metrics import coverage, report
+from cs_metrics import coverage, northstar, renewals, report
 
 ctx = ui.page_context()
 ui.title(ctx, "overview.title", "overview.question")
@@ -45,6 +45,26 @@ for col, band in zip(row3[:3], ("green", "yellow", "red")):
            ui.number(ctx, health_mix.get(band)), help=ctx.t("overview.health_help"))
 ui.kpi(row3[3], ctx.t("overview.arr_at_risk"), ui.money(ctx, figures.get("arr_at_risk")),
        help=ctx.t("overview.arr_at_risk_help"))
+
+if ctx.ws.has("accounts"):
+    upcoming = ui.cached(ctx, renewals.upcoming_renewals, months=3, scope=ctx.scope)
+    north = ui.cached(ctx, northstar.northstar_overview, scope=ctx.scope) if ctx.ws.has("usage") else None
+    row4 = st.columns(4)
+    ui.kpi(row4[0], ctx.t("overview.renewals_90"), ui.number(ctx, len(upcoming)),
+           help=ctx.t("overview.renewals_90_help"))
+    ui.kpi(row4[1], ctx.t("overview.renewals_90_arr"), ui.money(ctx, upcoming["arr"].sum() if len(upcoming) else 0),
+           help=ctx.t("overview.renewals_90_help"))
+    if north is not None:
+        label = northstar.measure_label(north["metric"], ctx.lang)
+        ui.kpi(row4[2], ctx.t("overview.northstar", metric=label), ui.pct(ctx, north["share_reaching"]),
+               help=ctx.t("overview.northstar_help", month=str(north["month"])[:7]))
+        trend = north["trend"]
+        if len(trend) > 1:
+            with row4[3]:
+                st.caption(ctx.t("overview.northstar_trend", metric=label))
+                st.line_chart(trend.set_index("month")["value"], height=110, width="stretch")
+    else:
+        row4[2].caption(ctx.t("overview.northstar_unset"))
 
 st.subheader(ctx.t("overview.coverage"))
 infos = {info.kind: info for info in ctx.ws.tables()}

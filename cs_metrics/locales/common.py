@@ -90,6 +90,8 @@ MESSAGES = {
     "col.date": ("Date", "日期"),
     "col.active_users": ("Active users", "活跃用户"),
     "col.events": ("Events", "事件数"),
+    "col.reports_created": ("Reports created", "创建的报表数"),
+    "col.logins": ("Logins", "登录次数"),
     "col.score": ("Score", "评分"),
     "col.comment": ("Comment", "评论"),
     "col.goal": ("Goal", "目标"),
