@@ -150,7 +150,7 @@ def _presenter_style() -> None:
         [data-testid="stToolbar"], [data-testid="stDecoration"] {display: none !important;}
         .block-container {max-width: 100% !important; padding-top: 1.5rem !important;}
         html, body, [data-testid="stMarkdownContainer"] p {font-size: 1.18rem;}
-        [data-testid="stMetricValue"] {font-size: 2.6rem !important;}
+        [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {font-size: 2.6rem !important;}
         [data-testid="stMetricLabel"] p {font-size: 1.15rem !important;}
         h1 {font-size: 2.6rem !important;}
         </style>"""

@@ -56,8 +56,8 @@ if ctx.ws.has("accounts"):
            help=ctx.t("overview.renewals_90_help"))
     if north is not None:
         label = northstar.measure_label(north["metric"], ctx.lang)
-        ui.kpi(row4[2], ctx.t("overview.northstar", metric=label), ui.pct(ctx, north["share_reaching"]),
-               help=ctx.t("overview.northstar_help", month=str(north["month"])[:7]))
+        ui.kpi(row4[2], ctx.t("overview.northstar"), ui.pct(ctx, north["share_reaching"]),
+               help=ctx.t("overview.northstar_help", metric=label, month=str(north["month"])[:7]))
         trend = north["trend"]
         if len(trend) > 1:
             with row4[3]:
