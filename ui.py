@@ -53,6 +53,7 @@ class _SessionWorkspace:
 
     def __init__(self) -> None:
         self.ws: Workspace | None = None
+        self.uploads: list[Path] = []
 
     def set(self, ws: Workspace) -> None:
         if self.ws is not None and self.ws is not ws:
@@ -63,6 +64,13 @@ class _SessionWorkspace:
         if self.ws is not None:
             self._dispose(self.ws)
             self.ws = None
+        self.forget_uploads()
+
+    def forget_uploads(self) -> None:
+        """Delete this session's uploaded files (they are only needed until loaded)."""
+        for path in self.uploads:
+            path.unlink(missing_ok=True)
+        self.uploads = []
 
     @staticmethod
     def _dispose(ws: Workspace) -> None:
@@ -303,9 +311,21 @@ def download_bytes(ctx: PageContext, label_key: str, data: bytes | Callable[[], 
 
 
 def save_upload(uploaded: Any) -> Path:
-    """Write a Streamlit upload to a private temporary file and return its path."""
-    suffix = Path(uploaded.name).suffix
-    handle = tempfile.NamedTemporaryFile(delete=False, suffix=suffix, prefix="polaris_upload_")
+    """Write a Streamlit upload to a private file under the data folder and return its path.
+
+    One upload is kept per session: the previous one is deleted, and the session's files
+    are deleted when the session ends.
+    """
+    from cs_metrics.workspace import data_dir
+
+    holder = _session_holder()
+    holder.forget_uploads()
+    folder = data_dir() / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(delete=False, suffix=Path(uploaded.name).suffix,
+                                         prefix="upload_", dir=folder)
     with handle:
         handle.write(uploaded.getbuffer())
-    return Path(handle.name)
+    path = Path(handle.name)
+    holder.uploads.append(path)
+    return path

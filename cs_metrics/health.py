@@ -735,18 +735,17 @@ def apply_weights(components: pd.DataFrame, weights: Mapping[str, Any] | None = 
     """
     w = validate_weights(weights if weights is not None else DEFAULT_WEIGHTS)
     names = [c for c in COMPONENTS if w[c] > 0 and c in components.columns]
-    if names:
-        values = components[names].to_numpy(dtype="float64")
-        vec = np.array([w[c] for c in names])
+    total = np.zeros(len(components))
+    covered = np.zeros(len(components))
+    # One pass per component (at most ten), each over the whole column.
+    for name in names:
+        values = components[name].to_numpy(dtype="float64")
         present = ~np.isnan(values)
-        covered = present @ vec
-        total = np.where(present, values, 0.0) @ vec
-        with np.errstate(invalid="ignore", divide="ignore"):
-            score = np.where(covered > 0, total / covered, np.nan)
-        coverage = covered / sum(w.values())
-    else:
-        score = np.full(len(components), np.nan)
-        coverage = np.zeros(len(components))
+        np.add(total, values * w[name], out=total, where=present)
+        np.add(covered, w[name], out=covered, where=present)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(covered > 0, total / covered, np.nan)
+    coverage = covered / sum(w.values())
     return components.assign(score=score, coverage=coverage,
                              band=pd.Series(band_of(score, bands), index=components.index, dtype="object"))
 

@@ -7,7 +7,7 @@ import hashlib
 import streamlit as st
 
 import ui
-from cs_metrics import ingest
+from cs_metrics import ingest, limits
 from cs_metrics.errors import PolarisError
 from cs_metrics.ingest.schema import FIELDS, MONTH_PREFIX, SOURCE_KEY, valid_targets
 
@@ -60,9 +60,12 @@ def upload_flow() -> None:
                                           key=f"hdr_{file_id}", help=ctx.t("data.header_row_help"))
         sheet_slot = cols[3]
     try:
+        limits.check_file(path, filename=uploaded.name, lang=ctx.lang)
         raw = ingest.inspect_file(path, filename=uploaded.name, encoding=encoding or None,
                                   delimiter=delimiter or None, header_row=int(header_row) or None,
-                                  sheet=st.session_state.get(f"sheet_{file_id}") or None)
+                                  sheet=st.session_state.get(f"sheet_{file_id}") or None,
+                                  **limits.current(ctx.lang).inspect_kwargs())
+        limits.check_rows(raw.n_rows_estimate, raw.filename, lang=ctx.lang, estimated=True)
     except PolarisError as exc:
         for line in getattr(exc, "messages", lambda lang: [str(exc)])(ctx.lang):
             st.error(line, icon=":material/error:")

@@ -149,11 +149,11 @@ else:
         down_left, down_right, _ = st.columns([1, 1, 2])
         with down_left:
             ui.download_bytes(ctx, "common.download_csv",
-                              lambda: risk.export_csv(shown, ctx.lang, ctx.currency),
+                              lambda rows=shown: risk.export_csv(rows, ctx.lang, ctx.currency),
                               f"risk_register_{stamp}.csv", "text/csv", key="risk_csv")
         with down_right:
             ui.download_bytes(ctx, "common.download_xlsx",
-                              lambda: risk.export_xlsx(shown, by_reason, ctx.lang, ctx.currency),
+                              lambda rows=shown, reasons=by_reason: risk.export_xlsx(rows, reasons, ctx.lang, ctx.currency),
                               f"risk_register_{stamp}.xlsx",
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                               key="risk_xlsx")

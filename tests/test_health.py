@@ -123,6 +123,8 @@ def test_missing_weight_is_spread_over_the_rest():
     assert_allclose(scored["score"], [70.0, 65.0, np.nan])
     assert_allclose(scored["coverage"], [0.8, 0.8, 0.0])
     assert scored["band"].tolist() == ["green", "yellow", None]
+    # The input is left as it was (pages keep it cached and re-weight it on every slider move).
+    assert comps["support"].isna().tolist() == [False, True, True]
     # Scaling every weight changes nothing; a zero weight is as good as absent.
     again = health.apply_weights(comps, {"usage_level": 30, "support": 10, "nps": 10, "csat": 0})
     assert_allclose(again["score"], scored["score"])

@@ -376,41 +376,22 @@ def server_fds(pid: int, folder: Path) -> list[str]:
     return sorted(found)
 
 
-def expected_accounts_total(sample: Path, csv_path: Path) -> str:
-    """The Overview's "Accounts" figure, as shown in English, for a private copy of the sample
-    company after loading ``csv_path`` as accounts (computed in-process, the way the app does)."""
-    from cs_metrics import formatting, ingest, report
-    from cs_metrics.workspace import Workspace
 
-    folder = Path(tempfile.mkdtemp(prefix="polaris_expect_"))
+def listed_rows(text: str, kind: str) -> int | None:
+    """Rows of table ``kind`` in the Overview's "Loaded tables" list (``accounts: 1,007 rows``)."""
+    from cs_metrics.i18n import t
+
+    rows = re.escape(t("sidebar.rows", "en", rows="\x00")).replace("\x00", r"(?P<n>\d[\d,]*)")
+    match = re.search(re.escape(t(f"kind.{kind}", "en")) + r":\s*" + rows, text)
+    return int(match.group("n").replace(",", "")) if match else None
+
+
+def sample_accounts(data_dir: Path) -> int:
+    """Accounts in the server's copy of the sample company (read-only; the server only copies it)."""
+    import duckdb
+
+    con = duckdb.connect(str(data_dir / "sample.duckdb"), read_only=True)
     try:
-        target = folder / "w.duckdb"
-        shutil.copyfile(sample, target)
-        ws = Workspace.open(target)
-        try:
-            ingest.load_path(ws, csv_path, kind="accounts")
-            total = report.build_report(ws.con)["accounts"]["total"]
-        finally:
-            ws.close()
+        return int(con.execute("SELECT count(*) FROM accounts").fetchone()[0])
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return formatting.number(total, "en")
-
-
-def expected_totals(sample: Path, files: dict[object, tuple[Path, int]]) -> dict[object, str]:
-    """:func:`expected_accounts_total` for many files of ``n`` generated accounts each.
-
-    Two are computed; when the figure grows by exactly one per account between them (as it
-    does when each account of the file is simply counted), the others follow from it.
-    """
-    keys = sorted(files, key=lambda k: files[k][1])
-    lo, hi = keys[0], keys[-1]
-    first = expected_accounts_total(sample, files[lo][0])
-    last = expected_accounts_total(sample, files[hi][0]) if hi != lo else first
-
-    def value(text: str) -> int:
-        return int(text.replace(",", ""))
-
-    if value(last) - value(first) == files[hi][1] - files[lo][1]:
-        return {k: f"{value(first) + files[k][1] - files[lo][1]:,}" for k in keys}
-    return {k: expected_accounts_total(sample, files[k][0]) for k in keys}
+        con.close()
