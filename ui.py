@@ -318,14 +318,19 @@ def save_upload(uploaded: Any) -> Path:
     """
     from cs_metrics.workspace import data_dir
 
-    holder = _session_holder()
-    holder.forget_uploads()
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    holder = _session_holder() if get_script_run_ctx() is not None else None
+    if holder is not None:
+        holder.forget_uploads()
     folder = data_dir() / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # uploads are confidential customer data: owner only
     handle = tempfile.NamedTemporaryFile(delete=False, suffix=Path(uploaded.name).suffix,
                                          prefix="upload_", dir=folder)
     with handle:
         handle.write(uploaded.getbuffer())
     path = Path(handle.name)
-    holder.uploads.append(path)
+    if holder is not None:
+        holder.uploads.append(path)
     return path

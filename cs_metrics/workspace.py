@@ -121,6 +121,12 @@ class Workspace:
             raise WorkspaceError(f"Workspace {p.name!r} does not exist.")
         ws = cls(_connect(p), p, name)
         ws._check_version()
+        from cs_metrics.ingest.staging import sweep_stages
+
+        try:
+            sweep_stages(ws.con)  # staged copies of loads killed more than an hour ago
+        except duckdb.Error:
+            pass  # a read-only file: the leftovers stay until it is writable
         return ws
 
     @classmethod

@@ -124,3 +124,17 @@ def test_scope_quotes_identifiers_and_parameterises_values(tmp_path):
         Scope.from_dict({"nope": ["1"]}).account_filter(ws.con)
     assert Scope().account_filter(ws.con) == ("TRUE", {})
     assert "segment" in categorical_columns(ws.con)
+
+
+def test_opening_a_workspace_drops_staged_copies_of_killed_loads(tmp_path):
+    import time
+
+    ws = Workspace.create(tmp_path / "w.duckdb")
+    old, fresh = int(time.time()) - 7200, int(time.time())
+    ws.con.execute(f"CREATE TABLE _polaris_stage_{old}_dead AS SELECT 1 AS x")
+    ws.con.execute(f"CREATE TABLE _polaris_stage_{fresh}_live AS SELECT 1 AS x")
+    ws.close()
+    again = Workspace.open(tmp_path / "w.duckdb")
+    names = [r[0] for r in again.con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_polaris_stage%'").fetchall()]
+    assert names == [f"_polaris_stage_{fresh}_live"]

@@ -646,9 +646,16 @@ def _matching():
     return match_keys
 
 
-def _sweep_stages(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+def sweep_stages(con: duckdb.DuckDBPyConnection, max_age_seconds: float = 3600) -> None:
+    """Drop staged copies older than ``max_age_seconds``: the leftovers of a load that was
+    killed or abandoned (called when a workspace is opened)."""
+    _sweep_stages(con, _tables(con), max_age_seconds)
+
+
+def _sweep_stages(con: duckdb.DuckDBPyConnection, tables: list[str],
+                  max_age_seconds: float = STALE_STAGE_SECONDS) -> None:
     """Drop staged tables left behind more than a day ago (a session that never loaded)."""
-    cutoff = int(time.time()) - STALE_STAGE_SECONDS
+    cutoff = int(time.time() - max_age_seconds)
     for name in tables:
         if name.startswith(STAGE_PREFIX):
             stamp = name[len(STAGE_PREFIX):].split("_")[0]
