@@ -217,8 +217,25 @@ class Workspace:
 
     @property
     def cache_key(self) -> str:
-        """Identifies this workspace's current data, for caching results across reruns."""
-        return f"{self.path or id(self)}:{self.data_version()}"
+        """Identifies this workspace's current data, for caching results across reruns.
+
+        A private copy of the sample that nobody has changed yet shares the sample's key, so
+        every new session on the sample reuses the results computed for the first one.
+        """
+        rows = dict(self.con.execute(
+            "SELECT key, value FROM _polaris_meta WHERE key IN ('data_version', 'origin', 'origin_version')"
+        ).fetchall())
+        version = rows.get("data_version", "0")
+        if rows.get("origin") and rows.get("origin_version") == version:
+            return f"{rows['origin']}:{version}"
+        return f"{self.path or id(self)}:{version}"
+
+    def mark_origin(self, origin: str) -> None:
+        """Record that this file is an unchanged copy of ``origin`` (see :attr:`cache_key`)."""
+        self.con.execute(
+            "INSERT INTO _polaris_meta VALUES ('origin', $o), ('origin_version', $v) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            {"o": origin, "v": str(self.data_version())})
 
     def write_frame(self, kind: str, frame: pd.DataFrame, source_file: str = "") -> int:
         """Replace table ``kind`` with an already-canonical DataFrame, in one transaction.
@@ -371,7 +388,10 @@ def session_workspace(root: Path | None = None) -> Workspace:
     _sweep_sessions(sessions)
     path = sessions / f"{uuid.uuid4().hex}.duckdb"
     _copy(source, path)
-    return Workspace.open(path, name=None)
+    ws = Workspace.open(path, name=None)
+    stat = source.stat()
+    ws.mark_origin(f"sample:{stat.st_mtime_ns}:{stat.st_size}")
+    return ws
 
 
 def empty_session_workspace(root: Path | None = None) -> Workspace:

@@ -138,3 +138,13 @@ def test_opening_a_workspace_drops_staged_copies_of_killed_loads(tmp_path):
     names = [r[0] for r in again.con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '_polaris_stage%'").fetchall()]
     assert names == [f"_polaris_stage_{fresh}_live"]
+
+
+def test_unchanged_sample_copies_share_a_cache_key_until_one_changes(tmp_path):
+    one, two = session_workspace(tmp_path), session_workspace(tmp_path)
+    assert one.cache_key == two.cache_key
+    one.set_setting("health.weights", {"usage": 100})
+    two.set_setting("health.weights", {"nps": 100})
+    assert one.cache_key != two.cache_key  # both changed once: each keyed by its own file now
+    plain = Workspace.create(tmp_path / "plain.duckdb")
+    assert str(tmp_path) in plain.cache_key
