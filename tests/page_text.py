@@ -55,3 +55,20 @@ def english_leaks(at) -> list[str]:
         if match in catalogue_keys or re.match(r"^(common|col|kind|band|status)\.", match):
             leaks.append(f"raw key: {match}")
     return leaks
+
+
+def run_page(page: str, lang: str = "en", ws=None, **state):
+    """Run one page file in AppTest with ``lang``, an optional workspace and session state;
+    fail on any exception or error box; return the AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(page, default_timeout=120)
+    at.session_state["lang"] = lang
+    if ws is not None:
+        at.session_state["polaris_ws"] = ws
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at

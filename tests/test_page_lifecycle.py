@@ -13,22 +13,13 @@ from cs_metrics import lifecycle
 from cs_metrics.charts.health import state_label
 from cs_metrics.i18n import t
 from cs_metrics.workspace import Workspace
-from tests.page_text import english_leaks, visible_texts
+from tests.page_text import english_leaks, run_page, visible_texts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "lifecycle.py")
 
 
 def run(lang: str = "en", ws: Workspace | None = None, **state) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["lang"] = lang
-    if ws is not None:
-        at.session_state["polaris_ws"] = ws
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return run_page(PAGE, lang, ws, **state)
 
 
 def table_with(at: AppTest, column: str):

@@ -10,22 +10,13 @@ from streamlit.testing.v1 import AppTest
 
 from cs_metrics import segments
 from cs_metrics.workspace import Workspace
-from tests.page_text import english_leaks, visible_texts
+from tests.page_text import english_leaks, run_page, visible_texts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "segments.py")
 
 
 def run(lang="en", ws=None, **state) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["lang"] = lang
-    if ws is not None:
-        at.session_state["polaris_ws"] = ws
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return run_page(PAGE, lang, ws, **state)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
