@@ -350,7 +350,7 @@ def _range(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[int
 # Component scores
 def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
                      settings: Mapping[str, Any] | None = None, raw: bool = False) -> pd.DataFrame:
-    """Component scores of every account in every month it was active (one SQL query).
+    """Component scores of every account in every month it was active.
 
     Rows: account × month with MRR > 0 (from the ``mrr`` table; else the MRR matrix of
     ``cs_metrics.revenue`` from subscriptions; else, with an accounts table alone, the
@@ -368,24 +368,25 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
 
     Scores are computed over every account and then filtered to ``scope``, so an account
     scores the same whatever filter is on (the medians are those of all accounts).
-    Each input is aggregated by account and month and hash-joined to the paying months;
-    then one window pass per account (trend, recency, CSAT, NPS, the end of each paying
-    run) and one median per month. Rows come in no particular order.
+    DuckDB aggregates each input by account and month in one set-based query per table;
+    the paying months come back sorted by account and month, and everything after that
+    (aligning the inputs, the look-backs over earlier months, the medians and the rules)
+    is whole-column array arithmetic, with no loop over accounts or rows. Rows come sorted
+    by account and month.
     """
     inputs = health_inputs(con, settings)
     if inputs.revenue is None:
         return _empty_components(raw)
     scope_sql, scope_params = _scope_sql(con, scope)
-    params: dict[str, Any] = dict(scope_params)
+    params: dict[str, Any] = {}
     cols = inputs.columns
     accounts = cols.get("accounts", frozenset())
     usage = cols.get("usage", frozenset())
     tickets = cols.get("tickets", frozenset())
     comps = set(inputs.components)
-    ctes: list[str] = []
+    ctes: dict[str, str] = {}
 
-    # Revenue: the paying months. A run of paying months ends where the next month is
-    # not paying (found by joining each month to the next).
+    # Revenue: the paying months.
     if inputs.revenue in ("mrr", "subscriptions"):
         source = "mrr" if inputs.revenue == "mrr" else _revenue_module().mrr_monthly(con)
         if source is None:
@@ -394,9 +395,9 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         if last is None:
             return _empty_components(raw)
         ids_from = f"SELECT DISTINCT account_id FROM {source} WHERE account_id IS NOT NULL"
-        ctes.append(f"rev0 AS (SELECT account_id, {_mi('month')} AS mi, sum(mrr) AS mrr "
-                    f"FROM {source} WHERE account_id IS NOT NULL AND month IS NOT NULL "
-                    "GROUP BY 1, 2 HAVING sum(mrr) > 0)")
+        ctes["rev0"] = (f"SELECT account_id, {_mi('month')} AS mi, sum(mrr) AS mrr "
+                        f"FROM {source} WHERE account_id IS NOT NULL AND month IS NOT NULL "
+                        "GROUP BY 1, 2 HAVING sum(mrr) > 0")
     else:
         spans = [_range(con, k, c) for k, c in (("usage", "date"), ("tickets", "created_at"), ("nps", "date"))
                  if c in cols.get(k, frozenset())]
@@ -418,62 +419,56 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         elif "status" in accounts:
             conds.append("lower(coalesce(a.status, '')) <> 'churned'")
         ids_from = "SELECT DISTINCT account_id FROM accounts WHERE account_id IS NOT NULL"
-        ctes.append(f"rev0 AS (SELECT a.account_id, m.mi, {mrr_expr} AS mrr FROM accounts a "
-                    "CROSS JOIN (SELECT unnest(range($first_mi, $last_mi + 1)) AS mi) m WHERE "
-                    + " AND ".join(conds) + ")")
-    params["last_mi"] = int(last)
-    # Accounts are numbered once (a temporary table) so that the joins and the window
-    # partitions below work on integers, and so that the account ids cross into pandas
-    # once per account rather than once per row.
+        # One row per account and month even if an account id repeats in the accounts table.
+        ctes["rev0"] = (f"SELECT a.account_id, m.mi, max({mrr_expr}) AS mrr FROM accounts a "
+                        "CROSS JOIN (SELECT unnest(range($first_mi, $last_mi + 1)) AS mi) m WHERE "
+                        + " AND ".join(conds) + " GROUP BY 1, 2")
+    last = int(last)
+    params["last_mi"] = last
+    # Accounts are numbered once (a temporary table) so that every input comes back keyed
+    # by integers, and so that the account ids cross into pandas once per account rather
+    # than once per row.
     ids = f"_health_ids_{uuid.uuid4().hex[:12]}"
     con.execute(f"CREATE TEMP TABLE {ids} AS SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) - 1 "
                 f"AS INTEGER) AS aid FROM ({ids_from})")
-    ctes.append(f"rev AS (SELECT i.aid, r.mi, r.mrr FROM rev0 r JOIN {ids} i USING (account_id))")
-    joins = ["LEFT JOIN rev nx ON nx.aid = a.aid AND nx.mi = a.mi + 1"]
+    ctes["rev"] = f"SELECT i.aid, r.mi, r.mrr FROM rev0 r JOIN {ids} i USING (account_id)"
 
     # Usage per account and month; with a feature column there are several rows a date.
     has_usage = "date" in usage and bool(comps & {"usage_level", "usage_trend", "breadth", "northstar", "recency"})
+    present: dict[str, str] = {}
     if has_usage:
-        u_lo, u_hi = _range(con, "usage", "date")
-        params.update({"u_lo": u_lo, "u_hi": u_hi})
         src_cols = {"au": "active_users", "seats_u": "seats", "ev": "events", "ns": inputs.northstar}
         present = {alias: col for alias, col in src_cols.items() if col and col in usage}
         usage_from = "usage"
         if "feature" in usage:
             day = {"au": "max", "seats_u": "max", "ev": "sum", "ns": "sum"}
-            ctes.append("u_day AS (SELECT account_id, date, " + ", ".join(
+            ctes["u_day"] = ("SELECT account_id, date, " + ", ".join(
                 f"{day[a]}({quote_ident(c)}) AS {quote_ident(c)}" for a, c in present.items())
-                + " FROM usage WHERE account_id IS NOT NULL AND date IS NOT NULL GROUP BY 1, 2)")
+                + " FROM usage WHERE account_id IS NOT NULL AND date IS NOT NULL GROUP BY 1, 2")
             usage_from = "u_day"
         month_agg = {"au": "sum", "seats_u": "max", "ev": "sum", "ns": "sum"}
         active = " OR ".join(f"{quote_ident(c)} > 0" for a, c in present.items() if a != "seats_u") or "FALSE"
-        ctes.append(
-            f"u_m0 AS (SELECT account_id, {_mi('date')} AS mi, "
-            + "".join(f"{month_agg[a]}({quote_ident(c)}) AS {a}, " for a, c in present.items())
-            + f"max(date) FILTER (WHERE {active}) AS last_active, min(date) AS first_in_month FROM {usage_from} "
-            "WHERE account_id IS NOT NULL AND date IS NOT NULL GROUP BY 1, 2)")
-        ctes.append(f"u_m AS (SELECT i.aid, u.* EXCLUDE (account_id) FROM u_m0 u JOIN {ids} i USING (account_id))")
-        ctes.append("u_first AS (SELECT aid, min(first_in_month) AS first_usage FROM u_m GROUP BY 1)")
+        ctes["u_m0"] = (
+            f"SELECT account_id, {_mi('date')} AS mi, "
+            + "".join(f"CAST({month_agg[a]}({quote_ident(c)}) AS DOUBLE) AS {a}, " for a, c in present.items())
+            + f"{_days(f'max(date) FILTER (WHERE {active})')} AS last_active, {_days('min(date)')} AS first_in_month "
+            f"FROM {usage_from} WHERE account_id IS NOT NULL AND date IS NOT NULL GROUP BY 1, 2")
         # The reporting calendar: the usage table's distinct dates per month. Rates are per
         # reported date (a missing row is no usage); in the month of an account's first
         # usage row only the dates from that row on count, so a customer who starts
         # mid-month does not look half idle.
-        ctes.append(
-            "u_cal AS (SELECT date, mi, count(*) OVER (PARTITION BY mi ORDER BY date DESC) AS n_rest, "
+        ctes["u_cal"] = (
+            f"SELECT {_days('date')} AS day, mi, count(*) OVER (PARTITION BY mi ORDER BY date DESC) AS n_rest, "
             "count(*) OVER (PARTITION BY mi) AS n_dates FROM "
-            f"(SELECT DISTINCT date, {_mi('date')} AS mi FROM usage WHERE account_id IS NOT NULL AND date IS NOT NULL))")
-        ctes.append("u_month AS (SELECT mi, max(n_dates) AS n_dates FROM u_cal GROUP BY 1)")
-        joins += ["LEFT JOIN u_m u ON u.aid = a.aid AND u.mi = a.mi",
-                  "LEFT JOIN u_first uf ON uf.aid = a.aid",
-                  "LEFT JOIN u_month um ON um.mi = a.mi",
-                  "LEFT JOIN u_cal uc ON uc.date = uf.first_usage AND uc.mi = a.mi"]
+            f"(SELECT DISTINCT date, {_mi('date')} AS mi FROM usage WHERE account_id IS NOT NULL AND date IS NOT NULL)")
 
     # Tickets: opened in the month, and open at month end (one row per ticket and month).
     voice: list[str] = []
     voice_aggs: list[str] = []
+    t_lo = t_hi = None
     if "support" in comps:
         t_lo, t_hi = _range(con, "tickets", "created_at")
-        params.update({"t_lo": t_lo, "t_hi": t_hi, "old_days": int(RULES["support_old_days"])})
+        params["old_days"] = int(RULES["support_old_days"])
         if "resolved_at" in tickets:
             closed = ("lower(coalesce(status, '')) IN ('closed', 'solved', 'resolved')"
                       if "status" in tickets else "FALSE")
@@ -485,176 +480,354 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
             open_to = f"{_mi('created_at')} - 1"
         p1 = "coalesce(priority_rank = 1, FALSE)" if "priority_rank" in tickets else "FALSE"
         sat = "satisfaction" if "csat" in comps else "NULL::DOUBLE"
-        ctes.append(
-            f"t0 AS (SELECT account_id, created_at, {_mi('created_at')} AS cmi, {open_to} AS open_to, "
+        ctes["t0"] = (
+            f"SELECT account_id, created_at, {_mi('created_at')} AS cmi, {open_to} AS open_to, "
             f"{p1} AS p1, {sat} AS sat FROM tickets "
-            "WHERE account_id IS NOT NULL AND created_at IS NOT NULL)")
+            "WHERE account_id IS NOT NULL AND created_at IS NOT NULL")
         voice.append("SELECT account_id, cmi AS mi, 1 AS t_new, sat FROM t0")
         voice.append(
             "SELECT account_id, mi, CAST(p1 AS INTEGER) AS open_p1, CAST(NOT p1 AND created_at < "
             f"{_month_start('mi + 1')} - to_days($old_days) AS INTEGER) AS open_old FROM "
             "(SELECT account_id, created_at, p1, unnest(range(cmi, open_to + 1)) AS mi FROM t0 WHERE open_to >= cmi)")
-        voice_aggs += ["sum(t_new) AS t_new", "sum(open_p1) AS open_p1", "sum(open_old) AS open_old",
-                       "sum(sat) AS sat_sum", "count(sat) AS sat_n"]
-
+        voice_aggs += ["CAST(sum(t_new) AS DOUBLE) AS t_new", "CAST(sum(open_p1) AS DOUBLE) AS open_p1",
+                       "CAST(sum(open_old) AS DOUBLE) AS open_old", "CAST(sum(sat) AS DOUBLE) AS sat_sum",
+                       "CAST(count(sat) AS DOUBLE) AS sat_n"]
     if "nps" in comps:
         voice.append(f"SELECT account_id, {_mi('date')} AS mi, score AS nps_score FROM nps "
                      "WHERE account_id IS NOT NULL AND date IS NOT NULL AND score BETWEEN 0 AND 10")
-        voice_aggs.append("avg(nps_score) AS nps_avg")
+        voice_aggs.append("CAST(avg(nps_score) AS DOUBLE) AS nps_avg")
     if voice:
-        # Tickets and NPS answers by account and month in one aggregation and one join.
-        ctes.append("voice AS (SELECT i.aid, v.* EXCLUDE (account_id) FROM (SELECT account_id, mi, "
-                    + ", ".join(voice_aggs) + " FROM (" + " UNION ALL BY NAME ".join(voice)
-                    + f") GROUP BY 1, 2) v JOIN {ids} i USING (account_id))")
-        joins.append("LEFT JOIN voice v ON v.aid = a.aid AND v.mi = a.mi")
+        # Tickets and NPS answers by account and month in one aggregation.
+        ctes["voice"] = ("SELECT i.aid, v.* EXCLUDE (account_id) FROM (SELECT account_id, mi, "
+                         + ", ".join(voice_aggs) + " FROM (" + " UNION ALL BY NAME ".join(voice)
+                         + f") GROUP BY 1, 2) v JOIN {ids} i USING (account_id)")
 
     # Account attributes, and the snapshots scored in the latest month only.
     acc_cols = []
     if "seats" in accounts:
-        acc_cols.append("any_value(seats) AS seats")
+        acc_cols.append("CAST(any_value(seats) AS DOUBLE) AS seats")
     if "churn_date" in accounts:
-        acc_cols.append(f"min({_mi('churn_date')}) AS churn_mi")
+        acc_cols.append(f"CAST(min({_mi('churn_date')}) AS DOUBLE) AS churn_mi")
     if inputs.payment_column:
-        acc_cols.append(f"any_value({_payment_expr(inputs.payment_column)}) AS payment")
-    if acc_cols:
-        ctes.append(f"acc AS (SELECT i.aid, {', '.join(acc_cols)} FROM accounts JOIN {ids} i USING (account_id) "
-                    "GROUP BY 1)")
-        joins.append("LEFT JOIN acc ON acc.aid = a.aid")
-    if "goals" in comps:
-        ctes.append(f"gl AS (SELECT i.aid, 100.0 * avg({_goal_expr(cols['goals'])}) AS goals FROM goals "
-                    f"JOIN {ids} i USING (account_id) GROUP BY 1)")
-        joins.append("LEFT JOIN gl ON gl.aid = a.aid")
+        acc_cols.append(f"CAST(any_value({_payment_expr(inputs.payment_column)}) AS DOUBLE) AS payment")
 
-    churn_mi = "acc.churn_mi" if "churn_date" in accounts else "NULL::BIGINT"
-    base = ["a.aid", "a.mi", "a.mrr", "(nx.mi IS NULL AND a.mi < $last_mi) AS run_ends",
-            f"{churn_mi} AS churn_mi",
-            "CASE WHEN a.mi = $last_mi THEN acc.payment END AS payment" if inputs.payment_column
-            else "NULL::DOUBLE AS payment",
-            "CASE WHEN a.mi = $last_mi THEN gl.goals END AS goals" if "goals" in comps else "NULL::DOUBLE AS goals"]
-    if has_usage:
-        in_range = "(a.mi BETWEEN $u_lo AND $u_hi AND um.n_dates > 0)"
-        dates = "coalesce(uc.n_rest, um.n_dates)"
-        seats = {"usage": "nullif(coalesce(u.seats_u, acc.seats), 0)" if "seats" in accounts else "nullif(u.seats_u, 0)",
-                 "accounts": "nullif(acc.seats, 0)"}.get(inputs.seats_source or "", "NULL::DOUBLE")
-        measure = {"events": "u.ev", "active_users": "u.au"}.get(inputs.usage_measure or "")
+    def fetch(select: str, *names: str) -> dict[str, np.ndarray]:
+        """Run ``select`` after the named CTEs (and the ones they use); columns as arrays, NULL → NaN."""
+        needed = {"rev": ("rev0", "rev"), "u_m0": ("u_day", "u_m0"), "voice": ("t0", "voice")}
+        chosen = [c for name in names for c in needed.get(name, (name,))]
+        sql = ("WITH " + ",\n".join(f"{c} AS ({ctes[c]})" for c in ctes if c in chosen) + "\n" if chosen else "")
+        sql += select
+        used = {k: v for k, v in {**params, **scope_params}.items() if f"${k}" in sql}
+        return {k: (np.ma.filled(v.astype("float64"), np.nan) if np.ma.isMaskedArray(v) else v)
+                for k, v in con.execute(sql, used).fetchnumpy().items()}
 
-        def covered(expr: str) -> str:
-            return f"CASE WHEN {in_range} THEN {expr} END"
-
-        base += [
-            f"{covered(seats)} AS seats",
-            f"{covered('coalesce(u.ev, 0)')} AS events_month" if "events" in usage else "NULL::DOUBLE AS events_month",
-            f"{covered(f'coalesce({measure}, 0) / {dates}')} AS usage_rate" if measure else "NULL::DOUBLE AS usage_rate",
-            (f"{covered(f'coalesce(u.au, 0) / {dates} / {seats}')} AS utilisation"
-             if "active_users" in usage else "NULL::DOUBLE AS utilisation"),
-            (f"{covered(f'coalesce(u.ns, 0) / {dates}')} AS northstar_rate"
-             if inputs.northstar else "NULL::DOUBLE AS northstar_rate"),
-            f"{covered('u.last_active')} AS last_active",
-            f"{in_range} AS usage_covered",
-        ]
-    else:
-        base += ["NULL::DOUBLE AS seats", "NULL::DOUBLE AS events_month", "NULL::DOUBLE AS usage_rate",
-                 "NULL::DOUBLE AS utilisation", "NULL::DOUBLE AS northstar_rate", "NULL::DATE AS last_active",
-                 "FALSE AS usage_covered"]
-    if "support" in comps:
-        in_t = "a.mi BETWEEN $t_lo AND $t_hi"
-        base += [f"CASE WHEN {in_t} THEN CAST(coalesce(v.t_new, 0) AS DOUBLE) END AS tickets_new",
-                 f"CASE WHEN {in_t} THEN CAST(coalesce(v.open_p1, 0) AS DOUBLE) END AS open_p1",
-                 f"CASE WHEN {in_t} THEN CAST(coalesce(v.open_old, 0) AS DOUBLE) END AS open_old",
-                 "v.sat_sum", "v.sat_n"]
-    else:
-        base += ["NULL::BIGINT AS tickets_new", "NULL::BIGINT AS open_p1", "NULL::BIGINT AS open_old",
-                 "NULL::DOUBLE AS sat_sum", "NULL::BIGINT AS sat_n"]
-    base.append("v.nps_avg" if "nps" in comps else "NULL::DOUBLE AS nps_avg")
-    ctes.append("base AS (SELECT " + ", ".join(base) + " FROM rev a " + " ".join(joins) + ")")
-
-    acct = "PARTITION BY aid ORDER BY mi"
-    windows = [f"min(CASE WHEN run_ends THEN mi END) OVER ({acct} ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) "
-               "AS next_end"]
-    if "usage_trend" in comps:
-        windows.append(f"avg(usage_rate) OVER ({acct} RANGE BETWEEN $trend_months PRECEDING AND 1 PRECEDING) "
-                       "AS usage_prev")
-        params["trend_months"] = int(RULES["trend_months"])
-    else:
-        windows.append("NULL::DOUBLE AS usage_prev")
-    if "recency" in comps:
-        windows.append(f"max(last_active) OVER ({acct} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) "
-                       "AS last_active_cum")
-    else:
-        windows.append("NULL::DATE AS last_active_cum")
-    if "csat" in comps:
-        frame = f"({acct} RANGE BETWEEN $csat_back PRECEDING AND CURRENT ROW)"
-        windows.append(f"sum(sat_sum) OVER {frame} / nullif(sum(sat_n) OVER {frame}, 0) AS csat_mean")
-        params["csat_back"] = int(RULES["csat_months"]) - 1
-    else:
-        windows.append("NULL::DOUBLE AS csat_mean")
-    if "nps" in comps:
-        windows.append(f"last_value(nps_avg IGNORE NULLS) OVER ({acct} RANGE BETWEEN $nps_back PRECEDING "
-                       "AND CURRENT ROW) AS nps_latest")
-        params["nps_back"] = int(RULES["nps_months"]) - 1
-    else:
-        windows.append("NULL::DOUBLE AS nps_latest")
-    per_seat = "usage_rate / seats" if inputs.seats_source else "usage_rate"
-    ns_per_seat = "northstar_rate / seats" if inputs.seats_source else "northstar_rate"
-    windows += [f"{per_seat} AS usage_per_seat", f"{ns_per_seat} AS northstar_per_seat"]
-    ctes.append("win AS (SELECT *, " + ", ".join(windows) + " FROM base)")
-    # The typical account of each month, for the level components.
-    ctes.append("typical AS (SELECT mi, median(usage_per_seat) AS usage_median, "
-                "median(northstar_per_seat) AS northstar_median FROM win GROUP BY 1)")
-
-    lo, hi = inputs.csat_scale or (0.0, 1.0)
-    # Floats, so the arithmetic stays in DOUBLE (integer parameters would make it DECIMAL).
-    params.update({k: float(v) for k, v in {
-        "breadth_full": RULES["breadth_full"], "w_p1": RULES["support_p1"], "w_old": RULES["support_old"],
-        "w_new": RULES["support_new"], "rec_full": RULES["recency_full_days"],
-        "rec_zero": RULES["recency_zero_days"], "csat_lo": lo, "csat_span": hi - lo}.items()})
-    days_since = f"date_diff('day', last_active_cum, last_day({_month_start('mi')}))"
-    none = "NULL::DOUBLE"
-    comp = {
-        "usage_level": _against_median("usage_per_seat", "usage_median"),
-        "usage_trend": (
-            "CASE WHEN usage_rate IS NULL OR usage_prev IS NULL THEN NULL "
-            "WHEN usage_prev = 0 THEN (CASE WHEN usage_rate > 0 THEN 100.0 ELSE 0.0 END) "
-            f"ELSE {_clamp('200.0 * (usage_rate / usage_prev - 0.5)')} END" if "usage_trend" in comps else none),
-        "breadth": _clamp("100.0 * utilisation / $breadth_full") if "breadth" in comps else none,
-        "northstar": _against_median("northstar_per_seat", "northstar_median"),
-        "support": (_clamp("100.0 - $w_p1 * open_p1 - $w_old * open_old - $w_new * tickets_new")
-                    if "support" in comps else none),
-        "csat": _clamp("100.0 * (csat_mean - $csat_lo) / $csat_span") if "csat" in comps else none,
-        "nps": "10.0 * nps_latest",
-        "recency": (
-            "CASE WHEN NOT usage_covered THEN NULL WHEN last_active_cum IS NULL THEN 0.0 ELSE "
-            + _clamp(f"100.0 * ($rec_zero - {days_since}) / ($rec_zero - $rec_full)") + " END"
-            if "recency" in comps else none),
-        "payment": "payment",
-        "goals": "goals",
-    }
-    # Only what the data supports leaves DuckDB, and as NaN rather than NULL: converting
-    # masked columns to pandas costs more than the whole window pass. Absent components
-    # are added as NaN afterwards.
-    doubles = [
-        ("arr", "12 * mrr"),
-        ("months_to_churn", "least(next_end + 1 - mi, CASE WHEN churn_mi > mi AND churn_mi <= $last_mi "
-                            "THEN churn_mi - mi END)"),
-        *[(name, comp[name]) for name in COMPONENTS if name in comps],
-    ]
-    if raw:
-        doubles += [(c, c) for c in ("utilisation", "events_month", "seats", "usage_rate", "usage_prev",
-                                     "northstar_rate", "open_p1", "open_old", "tickets_new", "csat_mean",
-                                     "nps_latest")]
-        doubles.append(("days_since_activity",
-                        f"CASE WHEN usage_covered AND last_active_cum IS NOT NULL THEN {days_since} END"))
-    final = ["aid", "CAST(mi AS INTEGER) AS mi",
-             *[f"coalesce(CAST({expr} AS DOUBLE), 'NaN'::DOUBLE) AS {name}" for name, expr in doubles]]
-    sql = ("WITH " + ",\n".join(ctes) + "\nSELECT " + ", ".join(final)
-           + f" FROM win LEFT JOIN typical USING (mi) WHERE aid IN (SELECT aid FROM {ids} WHERE {scope_sql})")
-    used = {k: v for k, v in params.items() if f"${k}" in sql}
     try:
-        columns = con.execute(sql, used).fetchnumpy()
+        rev = fetch("SELECT aid, CAST(mi AS INTEGER) AS mi, CAST(mrr AS DOUBLE) AS mrr FROM rev ORDER BY aid, mi",
+                    "rev")
         names = con.execute(f"SELECT account_id FROM {ids} ORDER BY aid").fetchnumpy()["account_id"]
+        in_scope = None
+        if scope_sql != "TRUE":
+            in_scope = fetch(f"SELECT aid FROM {ids} WHERE {scope_sql}")["aid"]
+        u = fetch("SELECT i.aid, u.* EXCLUDE (account_id) FROM u_m0 u JOIN " + ids + " i USING (account_id)",
+                  "u_m0") if has_usage else None
+        cal = fetch("SELECT day, mi, n_rest, n_dates FROM u_cal", "u_cal") if has_usage else None
+        v = fetch("SELECT * FROM voice", "voice") if voice else None
+        acc = (fetch(f"SELECT i.aid, {', '.join(acc_cols)} FROM accounts JOIN {ids} i USING (account_id) GROUP BY 1")
+               if acc_cols else None)
+        gl = (fetch(f"SELECT i.aid, CAST(100.0 * avg({_goal_expr(cols['goals'])}) AS DOUBLE) AS goals FROM goals "
+                    f"JOIN {ids} i USING (account_id) GROUP BY 1") if "goals" in comps else None)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {ids}")
-    return _typed(columns, pd.array(np.asarray(names, dtype=object), dtype="str"), int(last), raw)
+    n_accounts = len(names)
+    names = pd.array(np.asarray(names, dtype=object), dtype="str")
+    if len(rev["aid"]) == 0:
+        return _empty_components(raw)
+
+    grid = _MonthGrid(np.asarray(rev["aid"], dtype="int64"), np.asarray(rev["mi"], dtype="int64"), n_accounts, last)
+    aid, mi = grid.aid, grid.mi
+    n = len(mi)
+    nan = np.full(n, np.nan)
+
+    def per_account(frame: dict[str, np.ndarray] | None, column: str) -> np.ndarray:
+        """An account attribute on every row (NaN where the account has none)."""
+        if frame is None or column not in frame:
+            return nan
+        dense = np.full(n_accounts, np.nan)
+        dense[np.asarray(frame["aid"], dtype="int64")] = frame[column]
+        return dense[aid]
+
+    is_last = mi == last
+    out: dict[str, np.ndarray] = {"arr": 12.0 * rev["mrr"]}
+    payment = np.where(is_last, per_account(acc, "payment"), np.nan)
+    goals = np.where(is_last, per_account(gl, "goals"), np.nan)
+    churn_mi = per_account(acc, "churn_mi")
+
+    # The end of each run of paying months: the next month has no row, before the last month.
+    run_ends = (grid.shifted(-1) < 0) & (mi < last)
+    ends = np.flatnonzero(run_ends)
+    k = np.minimum(np.searchsorted(ends, np.arange(n)), max(len(ends) - 1, 0))
+    next_end = (np.where((ends[k] >= np.arange(n)) & (aid[ends[k]] == aid), mi[ends[k]], np.nan)
+                if len(ends) else nan)
+    with np.errstate(invalid="ignore"):
+        churn_ahead = np.where((churn_mi > mi) & (churn_mi <= last), churn_mi - mi, np.nan)
+    out["months_to_churn"] = np.fmin(next_end + 1 - mi, churn_ahead)
+
+    # Usage measures, only inside the months the usage table covers.
+    seats = utilisation = events_month = usage_rate = northstar_rate = last_active = nan
+    covered = np.zeros(n, dtype=bool)
+    if has_usage and u is not None:
+        u_aid = np.asarray(u["aid"], dtype="int64")
+        u_rows = grid.rows_of(u_aid, np.asarray(u["mi"], dtype="int64"))
+        hit = u_rows >= 0
+
+        def usage_col(alias: str) -> np.ndarray:
+            col = np.full(n, np.nan)
+            if alias in u:
+                col[u_rows[hit]] = u[alias][hit]
+            return col
+
+        month_dates = np.full(grid.span, np.nan)
+        cal_mi = np.asarray(cal["mi"], dtype="int64")
+        inside = (cal_mi >= grid.lo) & (cal_mi <= last)
+        month_dates[cal_mi[inside] - grid.lo] = cal["n_dates"][inside]
+        n_dates = month_dates[mi - grid.lo]
+        u_lo, u_hi = (cal_mi.min(), cal_mi.max()) if len(cal_mi) else (None, None)
+        covered = ((mi >= u_lo) & (mi <= u_hi) & (n_dates > 0)) if u_lo is not None else covered
+        # Reported dates in the month; from the first usage row on in the month it appears.
+        first_usage = np.full(n_accounts, np.inf)
+        np.minimum.at(first_usage, u_aid, u["first_in_month"])
+        dates = n_dates
+        if len(cal_mi):
+            order = np.argsort(cal["day"])
+            cal_day, cal_rest, cal_month = cal["day"][order], cal["n_rest"][order], cal_mi[order]
+            fu = first_usage[aid]
+            j = np.clip(np.searchsorted(cal_day, fu), 0, len(cal_day) - 1)
+            starts_here = np.isfinite(fu) & (cal_month[j] == mi) & (cal_day[j] == fu)
+            dates = np.where(starts_here, cal_rest[j], n_dates)
+        acc_seats = per_account(acc, "seats")
+        if inputs.seats_source == "usage":
+            seats_u = usage_col("seats_u")
+            seats = np.where(np.isnan(seats_u), acc_seats, seats_u)
+        elif inputs.seats_source == "accounts":
+            seats = acc_seats
+        seats = np.where(covered & (seats != 0), seats, np.nan)
+        measure = {"events": "ev", "active_users": "au"}.get(inputs.usage_measure or "")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if "events" in usage:
+                events_month = np.where(covered, np.nan_to_num(usage_col("ev")), np.nan)
+            if measure:
+                usage_rate = np.where(covered, np.nan_to_num(usage_col(measure)) / dates, np.nan)
+            if "active_users" in usage:
+                utilisation = np.where(covered, np.nan_to_num(usage_col("au")) / dates / seats, np.nan)
+            if inputs.northstar:
+                northstar_rate = np.where(covered, np.nan_to_num(usage_col("ns")) / dates, np.nan)
+        last_active = np.where(covered, usage_col("last_active"), np.nan)
+
+    # Tickets and NPS by account and month.
+    t_new = open_p1 = open_old = sat_sum = sat_n = nps_avg = nan
+    if v is not None:
+        v_rows = grid.rows_of(np.asarray(v["aid"], dtype="int64"), np.asarray(v["mi"], dtype="int64"))
+        hit = v_rows >= 0
+
+        def voice_col(name: str) -> np.ndarray:
+            col = np.full(n, np.nan)
+            if name in v:
+                col[v_rows[hit]] = v[name][hit]
+            return col
+
+        if "support" in comps:
+            in_t = (mi >= t_lo) & (mi <= t_hi) if t_lo is not None else np.zeros(n, dtype=bool)
+            t_new, open_p1, open_old = (np.where(in_t, np.nan_to_num(voice_col(c)), np.nan)
+                                        for c in ("t_new", "open_p1", "open_old"))
+            sat_sum, sat_n = voice_col("sat_sum"), voice_col("sat_n")
+        if "nps" in comps:
+            nps_avg = voice_col("nps_avg")
+
+    # Look-backs over the account's own earlier paying months (a month without a row is
+    # not in the window, as with a RANGE frame).
+    usage_prev = last_active_cum = csat_mean = nps_latest = nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if "usage_trend" in comps:
+            total, count = grid.window_sum(usage_rate, 1, int(RULES["trend_months"]))
+            usage_prev = np.where(count > 0, total / count, np.nan)
+        if "recency" in comps:
+            last_active_cum = grid.running_max(last_active)
+        if "csat" in comps:
+            sat_total, _ = grid.window_sum(sat_sum, 0, int(RULES["csat_months"]) - 1)
+            sat_count, _ = grid.window_sum(sat_n, 0, int(RULES["csat_months"]) - 1)
+            csat_mean = np.where(sat_count > 0, sat_total / sat_count, np.nan)
+        if "nps" in comps:
+            nps_latest = grid.latest(nps_avg, int(RULES["nps_months"]) - 1)
+        per_seat = usage_rate / seats if inputs.seats_source else usage_rate
+        ns_per_seat = northstar_rate / seats if inputs.seats_source else northstar_rate
+
+        # The typical account of each month (median over all accounts), for the level components.
+        def against_median(value: np.ndarray) -> np.ndarray:
+            median = grid.monthly_median(value)
+            return np.where(np.isnan(value), np.nan, np.where(
+                median == 0, np.where(value > 0, 100.0, 50.0), np.minimum(100.0, 50.0 * value / median)))
+
+        def clamp(x: np.ndarray) -> np.ndarray:
+            return np.clip(x, 0.0, 100.0)
+
+        lo_csat, hi_csat = inputs.csat_scale or (0.0, 1.0)
+        month_end = grid.month_end_day()
+        days_since = month_end - last_active_cum
+        rec_zero, rec_full = float(RULES["recency_zero_days"]), float(RULES["recency_full_days"])
+        comp = {
+            "usage_level": lambda: against_median(per_seat),
+            "usage_trend": lambda: np.where(
+                np.isnan(usage_rate) | np.isnan(usage_prev), np.nan,
+                np.where(usage_prev == 0, np.where(usage_rate > 0, 100.0, 0.0),
+                         clamp(200.0 * (usage_rate / usage_prev - 0.5)))),
+            "breadth": lambda: clamp(100.0 * utilisation / float(RULES["breadth_full"])),
+            "northstar": lambda: against_median(ns_per_seat),
+            "support": lambda: clamp(100.0 - float(RULES["support_p1"]) * open_p1
+                                     - float(RULES["support_old"]) * open_old - float(RULES["support_new"]) * t_new),
+            "csat": lambda: clamp(100.0 * (csat_mean - lo_csat) / (hi_csat - lo_csat)),
+            "nps": lambda: 10.0 * nps_latest,
+            "recency": lambda: np.where(~covered, np.nan, np.where(
+                np.isnan(last_active_cum), 0.0, clamp(100.0 * (rec_zero - days_since) / (rec_zero - rec_full)))),
+            "payment": lambda: payment,
+            "goals": lambda: goals,
+        }
+        for name in COMPONENTS:
+            if name in comps:
+                out[name] = comp[name]()
+        if raw:
+            out.update({"utilisation": utilisation, "events_month": events_month, "seats": seats,
+                        "usage_rate": usage_rate, "usage_prev": usage_prev, "northstar_rate": northstar_rate,
+                        "open_p1": open_p1, "open_old": open_old, "tickets_new": t_new, "csat_mean": csat_mean,
+                        "nps_latest": nps_latest,
+                        "days_since_activity": np.where(covered & ~np.isnan(last_active_cum), days_since, np.nan)})
+    out["aid"], out["mi"] = aid, mi
+    if in_scope is not None:
+        wanted = np.zeros(n_accounts, dtype=bool)
+        wanted[np.asarray(in_scope, dtype="int64")] = True
+        keep = wanted[aid]
+        out = {k: np.asarray(col)[keep] for k, col in out.items()}
+    return _typed(out, names, last, raw)
+
+
+def _days(expr: str) -> str:
+    """Days since 1970-01-01 of a DATE/TIMESTAMP expression, as a DOUBLE (NULL stays NULL)."""
+    return f"CAST(date_diff('day', DATE '1970-01-01', CAST({expr} AS DATE)) AS DOUBLE)"
+
+
+class _MonthGrid:
+    """Paying account-months sorted by account and month, with O(1) lookup of any
+    (account, month) row: a dense table over accounts × months when it is small enough
+    (a few bytes per cell), else a binary search over the sorted keys."""
+
+    _DENSE_CELLS = 40_000_000
+
+    def __init__(self, aid: np.ndarray, mi: np.ndarray, n_accounts: int, last: int) -> None:
+        self.aid, self.mi, self.last = aid, mi, last
+        self.lo = int(mi.min())
+        self.span = last - self.lo + 1
+        self.key = aid * self.span + (mi - self.lo)
+        n = len(mi)
+        self._dense = None
+        if n_accounts * self.span <= self._DENSE_CELLS:
+            self._dense = np.full(n_accounts * self.span, -1, dtype="int32" if n < 2**31 else "int64")
+            self._dense[self.key] = np.arange(n)
+        self._first = np.r_[True, aid[1:] != aid[:-1]] if n else np.zeros(0, dtype=bool)
+        # Most accounts pay in one unbroken run of months, where the row ``back`` months
+        # earlier is simply ``back`` rows up; only across a gap is a lookup needed.
+        index = np.arange(n)
+        run_start = np.r_[True, (aid[1:] != aid[:-1]) | (mi[1:] != mi[:-1] + 1)] if n else self._first
+        self._run_pos = index - np.maximum.accumulate(np.where(run_start, index, 0))
+        self._account_pos = index - np.maximum.accumulate(np.where(self._first, index, 0))
+        self._index = index
+        self._shifted: dict[int, np.ndarray] = {}
+        # Rows grouped by month, for the medians.
+        self._by_month = np.argsort(mi, kind="stable")
+        months = mi[self._by_month]
+        self._month_bounds = np.flatnonzero(np.r_[True, months[1:] != months[:-1], True]) if n else np.zeros(1, int)
+
+    def _lookup(self, key: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Row of each key (−1 where not valid or no such row)."""
+        key = np.where(valid, key, 0)
+        if self._dense is not None:
+            rows = self._dense[key].astype("int64")
+        else:
+            at = np.minimum(np.searchsorted(self.key, key), len(self.key) - 1)
+            rows = np.where(self.key[at] == key, at, -1)
+        return np.where(valid, rows, -1)
+
+    def rows_of(self, aid: np.ndarray, mi: np.ndarray) -> np.ndarray:
+        """Row of each (account, month) pair of another input (−1 where that month has no row)."""
+        return self._lookup(aid * self.span + (mi - self.lo), (mi >= self.lo) & (mi <= self.last))
+
+    def shifted(self, back: int) -> np.ndarray:
+        """Row of the same account ``back`` months earlier (negative: later); −1 if none."""
+        if back not in self._shifted:
+            self._shifted[back] = self._shift(back)
+        return self._shifted[back]
+
+    def _shift(self, back: int) -> np.ndarray:
+        if back <= 0:
+            offset = self.mi - self.lo - back
+            return self._lookup(self.key - back, (offset >= 0) & (offset < self.span))
+        rows = np.where(self._run_pos >= back, self._index - back, -1)
+        # Beyond the start of its run, a row can only find the month in an earlier run of
+        # the same account.
+        gap = (self._run_pos < back) & (self._account_pos > self._run_pos)
+        if gap.any():
+            where = np.flatnonzero(gap)
+            rows[where] = self._lookup(self.key[where] - back, self.mi[where] - back >= self.lo)
+        return rows
+
+    def window_sum(self, values: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sum and count of the non-missing ``values`` from ``last`` to ``first`` months back."""
+        total, count = np.zeros(len(values)), np.zeros(len(values))
+        for back in range(first, last + 1):
+            rows = self.shifted(back) if back else np.arange(len(values))
+            got = values[np.maximum(rows, 0)]
+            ok = (rows >= 0) & ~np.isnan(got)
+            total += np.where(ok, got, 0.0)
+            count += ok
+        return total, count
+
+    def latest(self, values: np.ndarray, back: int) -> np.ndarray:
+        """The most recent non-missing value from this month to ``back`` months before."""
+        # The last row so far with a value (carried forward), kept where it is the same
+        # account and no more than ``back`` months ago.
+        known = np.maximum.accumulate(np.where(np.isnan(values), -1, self._index))
+        source = np.maximum(known, 0)
+        ok = (known >= 0) & (self.aid[source] == self.aid) & (self.mi[source] >= self.mi - back)
+        return np.where(ok, values[source], np.nan)
+
+    def running_max(self, values: np.ndarray) -> np.ndarray:
+        """Maximum of the non-missing ``values`` over this and all earlier rows of the account."""
+        filled = np.where(np.isnan(values), -np.inf, values)
+        # Restart the running maximum at each account: lift every account above the ones
+        # before it by more than any value can span, accumulate, and take the lift off again.
+        finite = filled[np.isfinite(filled)]
+        if not len(finite):
+            return np.full(len(values), np.nan)
+        low, spread = finite.min(), finite.max() - finite.min() + 1.0
+        group = np.cumsum(self._first) - 1
+        lifted = np.where(np.isfinite(filled), filled - low + 1.0, 0.0) + group * spread * 2
+        result = np.maximum.accumulate(lifted) - group * spread * 2
+        return np.where(result >= 1.0, result - 1.0 + low, np.nan)
+
+    def monthly_median(self, values: np.ndarray) -> np.ndarray:
+        """Median of the non-missing ``values`` of each month, on every row of that month."""
+        ordered = values[self._by_month]
+        table = np.full(self.span, np.nan)
+        # One step per month of history (not per account).
+        for start, stop in zip(self._month_bounds[:-1], self._month_bounds[1:]):
+            chunk = ordered[start:stop]
+            chunk = chunk[~np.isnan(chunk)]
+            if len(chunk):
+                table[self.mi[self._by_month[start]] - self.lo] = np.median(chunk)
+        return table[self.mi - self.lo]
+
+    def month_end_day(self) -> np.ndarray:
+        """Days since 1970-01-01 of the last day of each row's month."""
+        next_month = (self.mi + 1 - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
+        return (next_month.astype("int64") - 1).astype("float64")
 
 
 def _payment_expr(column: str) -> str:

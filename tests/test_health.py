@@ -203,6 +203,33 @@ def test_months_to_churn_from_mrr_and_churn_date():
     assert_allclose(c["months_after"], [4, 3, 1, 0])
 
 
+def test_look_backs_cross_a_gap_in_payment_by_calendar_month():
+    """G pays Jan, Feb, May and Jun 2024. The trend looks back 3 calendar months over paying
+    months only (usage and an NPS answer in unpaid March do not count); the latest NPS answer
+    is carried 12 months, across the gap; CSAT averages the 6 months back."""
+    paid = pd.to_datetime(["2024-01-01", "2024-02-01", "2024-05-01", "2024-06-01"])
+    mrr = pd.DataFrame({"account_id": ["G"] * 4, "month": paid, "mrr": [10.0] * 4})
+    usage = pd.DataFrame({"account_id": ["G"] * 5,
+                          "date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-05-01", "2024-06-01"]),
+                          "events": [100.0, 80.0, 1000.0, 60.0, 30.0]})
+    nps = pd.DataFrame({"account_id": ["G", "G"], "date": pd.to_datetime(["2024-01-10", "2024-03-10"]), "score": [8, 2]})
+    tickets = pd.DataFrame({"account_id": ["G", "G"], "ticket_id": ["T1", "T2"],
+                            "created_at": pd.to_datetime(["2024-01-05", "2024-05-05"]),
+                            "resolved_at": pd.to_datetime(["2024-01-06", "2024-05-06"]),
+                            "satisfaction": [2.0, 4.0]})
+    comps = health.component_scores(workspace(mrr=mrr, usage=usage, nps=nps, tickets=tickets).con, raw=True)
+    g = by_month(comps, "G")
+    assert list(g.index) == ["2024-01", "2024-02", "2024-05", "2024-06"]
+    # May looks back to Feb–Apr: only February pays (80); June to Mar–May: only May (60).
+    assert_allclose(g["usage_prev"], [np.nan, 100.0, 80.0, 60.0])
+    assert_allclose(g["usage_trend"], [np.nan, 60.0, 50.0, 0.0])
+    # The January answer (8) stands until a paying month has a newer one; March does not pay.
+    assert_allclose(g["nps"], [80.0, 80.0, 80.0, 80.0])
+    # CSAT on a 1–5 scale: January's 2 alone until May, then (2 + 4) / 2 = 3 → 50.
+    assert_allclose(g["csat"], [25.0, 25.0, 50.0, 50.0])
+    assert_allclose(g["months_to_churn"], [2.0, 1.0, np.nan, np.nan])
+
+
 def test_auc_rank_formula_matches_sklearn_and_counts_ties_half():
     from sklearn.metrics import roc_auc_score
 
