@@ -450,8 +450,9 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         active = " OR ".join(f"{quote_ident(c)} > 0" for a, c in present.items() if a != "seats_u") or "FALSE"
         ctes["u_m0"] = (
             f"SELECT account_id, {_mi('date')} AS mi, "
-            + "".join(f"CAST({month_agg[a]}({quote_ident(c)}) AS DOUBLE) AS {a}, " for a, c in present.items())
-            + f"{_days(f'max(date) FILTER (WHERE {active})')} AS last_active, {_days('min(date)')} AS first_in_month "
+            + "".join(f"{_nan(f'{month_agg[a]}({quote_ident(c)})')} AS {a}, " for a, c in present.items())
+            + f"{_nan(_days(f'max(date) FILTER (WHERE {active})'))} AS last_active, "
+            f"{_days('min(date)')} AS first_in_month "
             f"FROM {usage_from} WHERE account_id IS NOT NULL AND date IS NOT NULL GROUP BY 1, 2")
         # The reporting calendar: the usage table's distinct dates per month. Rates are per
         # reported date (a missing row is no usage); in the month of an account's first
@@ -489,13 +490,13 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
             "SELECT account_id, mi, CAST(p1 AS INTEGER) AS open_p1, CAST(NOT p1 AND created_at < "
             f"{_month_start('mi + 1')} - to_days($old_days) AS INTEGER) AS open_old FROM "
             "(SELECT account_id, created_at, p1, unnest(range(cmi, open_to + 1)) AS mi FROM t0 WHERE open_to >= cmi)")
-        voice_aggs += ["CAST(sum(t_new) AS DOUBLE) AS t_new", "CAST(sum(open_p1) AS DOUBLE) AS open_p1",
-                       "CAST(sum(open_old) AS DOUBLE) AS open_old", "CAST(sum(sat) AS DOUBLE) AS sat_sum",
+        voice_aggs += [f"{_nan('sum(t_new)')} AS t_new", f"{_nan('sum(open_p1)')} AS open_p1",
+                       f"{_nan('sum(open_old)')} AS open_old", f"{_nan('sum(sat)')} AS sat_sum",
                        "CAST(count(sat) AS DOUBLE) AS sat_n"]
     if "nps" in comps:
         voice.append(f"SELECT account_id, {_mi('date')} AS mi, score AS nps_score FROM nps "
                      "WHERE account_id IS NOT NULL AND date IS NOT NULL AND score BETWEEN 0 AND 10")
-        voice_aggs.append("CAST(avg(nps_score) AS DOUBLE) AS nps_avg")
+        voice_aggs.append(f"{_nan('avg(nps_score)')} AS nps_avg")
     if voice:
         # Tickets and NPS answers by account and month in one aggregation.
         ctes["voice"] = ("SELECT i.aid, v.* EXCLUDE (account_id) FROM (SELECT account_id, mi, "
@@ -563,7 +564,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     churn_mi = per_account(acc, "churn_mi")
 
     # The end of each run of paying months: the next month has no row, before the last month.
-    run_ends = (grid.shifted(-1) < 0) & (mi < last)
+    run_ends = grid.run_ends() & (mi < last)
     ends = np.flatnonzero(run_ends)
     k = np.minimum(np.searchsorted(ends, np.arange(n)), max(len(ends) - 1, 0))
     next_end = (np.where((ends[k] >= np.arange(n)) & (aid[ends[k]] == aid), mi[ends[k]], np.nan)
@@ -577,14 +578,10 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     covered = np.zeros(n, dtype=bool)
     if has_usage and u is not None:
         u_aid = np.asarray(u["aid"], dtype="int64")
-        u_rows = grid.rows_of(u_aid, np.asarray(u["mi"], dtype="int64"))
-        hit = u_rows >= 0
+        place_usage = grid.scatter(u_aid, np.asarray(u["mi"], dtype="int64"))
 
         def usage_col(alias: str) -> np.ndarray:
-            col = np.full(n, np.nan)
-            if alias in u:
-                col[u_rows[hit]] = u[alias][hit]
-            return col
+            return place_usage(u.get(alias))
 
         month_dates = np.full(grid.span, np.nan)
         cal_mi = np.asarray(cal["mi"], dtype="int64")
@@ -626,14 +623,10 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     # Tickets and NPS by account and month.
     t_new = open_p1 = open_old = sat_sum = sat_n = nps_avg = nan
     if v is not None:
-        v_rows = grid.rows_of(np.asarray(v["aid"], dtype="int64"), np.asarray(v["mi"], dtype="int64"))
-        hit = v_rows >= 0
+        place_voice = grid.scatter(np.asarray(v["aid"], dtype="int64"), np.asarray(v["mi"], dtype="int64"))
 
         def voice_col(name: str) -> np.ndarray:
-            col = np.full(n, np.nan)
-            if name in v:
-                col[v_rows[hit]] = v[name][hit]
-            return col
+            return place_voice(v.get(name))
 
         if "support" in comps:
             in_t = (mi >= t_lo) & (mi <= t_hi) if t_lo is not None else np.zeros(n, dtype=bool)
@@ -709,6 +702,11 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     return _typed(out, names, last, raw)
 
 
+def _nan(expr: str) -> str:
+    """``expr`` as a DOUBLE with NULL as NaN: arrays come out of DuckDB without a mask to convert."""
+    return f"coalesce(CAST({expr} AS DOUBLE), 'NaN'::DOUBLE)"
+
+
 def _days(expr: str) -> str:
     """Days since 1970-01-01 of a DATE/TIMESTAMP expression, as a DOUBLE (NULL stays NULL)."""
     return f"CAST(date_diff('day', DATE '1970-01-01', CAST({expr} AS DATE)) AS DOUBLE)"
@@ -739,7 +737,7 @@ class _MonthGrid:
         self._run_pos = index - np.maximum.accumulate(np.where(run_start, index, 0))
         self._account_pos = index - np.maximum.accumulate(np.where(self._first, index, 0))
         self._index = index
-        self._shifted: dict[int, np.ndarray] = {}
+        self._gaps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         # Rows grouped by month, for the medians.
         self._by_month = np.argsort(mi, kind="stable")
         months = mi[self._by_month]
@@ -755,39 +753,56 @@ class _MonthGrid:
             rows = np.where(self.key[at] == key, at, -1)
         return np.where(valid, rows, -1)
 
+    def scatter(self, aid: np.ndarray, mi: np.ndarray) -> Any:
+        """For another input keyed by (account, month): a function that places one of its
+        columns on the grid's rows (NaN where the input has no row for a paying month)."""
+        rows = self.rows_of(aid, mi)
+        src = np.flatnonzero(rows >= 0)
+        dst = rows[src]
+
+        def place(values: np.ndarray | None) -> np.ndarray:
+            col = np.full(len(self.mi), np.nan)
+            if values is not None:
+                col[dst] = values[src]
+            return col
+        return place
+
     def rows_of(self, aid: np.ndarray, mi: np.ndarray) -> np.ndarray:
         """Row of each (account, month) pair of another input (−1 where that month has no row)."""
         return self._lookup(aid * self.span + (mi - self.lo), (mi >= self.lo) & (mi <= self.last))
 
-    def shifted(self, back: int) -> np.ndarray:
-        """Row of the same account ``back`` months earlier (negative: later); −1 if none."""
-        if back not in self._shifted:
-            self._shifted[back] = self._shift(back)
-        return self._shifted[back]
-
-    def _shift(self, back: int) -> np.ndarray:
-        if back <= 0:
-            offset = self.mi - self.lo - back
-            return self._lookup(self.key - back, (offset >= 0) & (offset < self.span))
-        rows = np.where(self._run_pos >= back, self._index - back, -1)
-        # Beyond the start of its run, a row can only find the month in an earlier run of
-        # the same account.
-        gap = (self._run_pos < back) & (self._account_pos > self._run_pos)
-        if gap.any():
-            where = np.flatnonzero(gap)
-            rows[where] = self._lookup(self.key[where] - back, self.mi[where] - back >= self.lo)
-        return rows
+    def run_ends(self) -> np.ndarray:
+        """True on the last row of each run of consecutive months of an account."""
+        n = len(self.mi)
+        if not n:
+            return np.zeros(0, dtype=bool)
+        return np.r_[(self.aid[1:] != self.aid[:-1]) | (self.mi[1:] != self.mi[:-1] + 1), True]
 
     def window_sum(self, values: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
         """Sum and count of the non-missing ``values`` from ``last`` to ``first`` months back."""
         total, count = np.zeros(len(values)), np.zeros(len(values))
         for back in range(first, last + 1):
-            rows = self.shifted(back) if back else np.arange(len(values))
-            got = values[np.maximum(rows, 0)]
-            ok = (rows >= 0) & ~np.isnan(got)
+            got = self.back_values(values, back)
+            ok = ~np.isnan(got)
             total += np.where(ok, got, 0.0)
             count += ok
         return total, count
+
+    def back_values(self, values: np.ndarray, back: int) -> np.ndarray:
+        """``values`` of the same account ``back`` ≥ 0 months earlier (NaN where that month
+        has no row): a plain shift inside a run of months, a look-up across a gap."""
+        if back == 0:
+            return values
+        got = np.full(len(values), np.nan)
+        got[back:] = values[:-back]
+        got[self._run_pos < back] = np.nan
+        if back not in self._gaps:
+            gap = np.flatnonzero((self._run_pos < back) & (self._account_pos > self._run_pos))
+            rows = self._lookup(self.key[gap] - back, self.mi[gap] - back >= self.lo)
+            self._gaps[back] = (gap[rows >= 0], rows[rows >= 0])
+        where, rows = self._gaps[back]
+        got[where] = values[rows]
+        return got
 
     def latest(self, values: np.ndarray, back: int) -> np.ndarray:
         """The most recent non-missing value from this month to ``back`` months before."""
