@@ -7,6 +7,8 @@ mode the same way.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,7 +167,9 @@ def _presenter_style() -> None:
     )
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+# Results are kept for an hour at most: entries of workspaces that are closed or changed are
+# never asked for again, and would otherwise stay until 512 newer ones push them out.
+@st.cache_data(max_entries=512, ttl=dt.timedelta(hours=1), show_spinner=False)
 def _cached_call(func_name: str, cache_key: str, args_key: str, _func: Callable, _con: Any,
                  _args: tuple, _kwargs: dict) -> Any:
     return _func(_con, *_args, **_kwargs)
@@ -178,6 +182,14 @@ def cached(ctx: PageContext, func: Callable, *args: Any, **kwargs: Any) -> Any:
     arguments (so pass plain values and Scope objects, not connections).
     """
     key = repr((args, sorted(kwargs.items())))
+    return _cached_call(f"{func.__module__}.{func.__qualname__}", ctx.ws.cache_key, key,
+                        func, ctx.con, args, kwargs)
+
+
+def cached_as(ctx: PageContext, key: str, func: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Like :func:`cached`, keyed by ``key`` instead of the arguments: for arguments that are
+    themselves results read from the workspace (frames, configurations), which ``key`` and
+    the data version already determine."""
     return _cached_call(f"{func.__module__}.{func.__qualname__}", ctx.ws.cache_key, key,
                         func, ctx.con, args, kwargs)
 

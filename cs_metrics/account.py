@@ -377,20 +377,30 @@ def _rows_of(result: Any, account_id: str) -> pd.DataFrame | None:
 
 def health_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
     """Health scores of every account and month (:func:`cs_metrics.health.health_scores`,
-    unfiltered: its usage percentiles compare each account with all others, so scoring one
-    account alone would be wrong). ``None`` when the health module is absent or fails."""
+    unfiltered). ``None`` when the health module is absent or fails."""
     health = optional_module("health")
     if health is None:
         return None
     return call_optional(getattr(health, "health_scores", None), con)
 
 
+def account_health_scores(con: duckdb.DuckDBPyConnection, account_id: str) -> pd.DataFrame | None:
+    """Health scores of one account in every month (:func:`cs_metrics.health.account_scores`):
+    only its own rows are read, and it is compared with the medians of all accounts that the
+    workspace keeps from the last scoring of everyone, so the figures equal that account's
+    rows of :func:`health_table`. ``None`` when the health module is absent or fails."""
+    health = optional_module("health")
+    if health is None:
+        return None
+    return call_optional(getattr(health, "account_scores", None), con, [str(account_id)])
+
+
 def account_health(con: duckdb.DuckDBPyConnection, account_id: str,
                    scores: pd.DataFrame | None = None) -> dict[str, Any] | None:
     """Health of one account, from the health model's scores; ``None`` when unavailable.
 
-    ``scores`` is :func:`health_table` (computed when not given; pass it in to share a
-    cache). Keys: history (DataFrame month, score, band), score, band (latest month),
+    ``scores`` is :func:`health_table` or :func:`account_health_scores` (the latter is
+    computed when not given; pass either in to share a cache). Keys: history (DataFrame month, score, band), score, band (latest month),
     trend (score change over the last three months, None with fewer than four months),
     components (the explanation of the latest score: component, score, weight, points,
     lost; None without the health module's ``explain``), coverage.
@@ -398,7 +408,7 @@ def account_health(con: duckdb.DuckDBPyConnection, account_id: str,
     health = optional_module("health")
     if health is None:
         return None
-    scores = health_table(con) if scores is None else scores
+    scores = account_health_scores(con, account_id) if scores is None else scores
     if scores is None or "score" not in scores.columns or "account_id" not in scores.columns:
         return None
     mine = scores[scores["account_id"].astype(str) == str(account_id)]
@@ -452,8 +462,8 @@ def account_risks(con: duckdb.DuckDBPyConnection, account_id: str, as_of: dt.dat
     """Risk reasons of one account from :mod:`cs_metrics.risk` at the as-of month, as
     (code, reason) with the reason as a sentence in ``lang``; ``None`` when unavailable.
 
-    The health band comes from ``scores`` (the whole-workspace health table), because
-    scoring one account on its own would compare it with nobody.
+    The health band comes from ``scores`` (:func:`health_table` or
+    :func:`account_health_scores`).
     """
     risk = optional_module("risk")
     func = getattr(risk, "risk_reasons", None) if risk is not None else None
@@ -534,11 +544,12 @@ def account_view(con: duckdb.DuckDBPyConnection, account_id: str, as_of: dt.date
     """The one-pager of ``account_id``; ``None`` when the account is not in the data.
 
     ``peers`` (:func:`cs_metrics.northstar.peer_medians`), ``csat_peers``
-    (:func:`segment_csat`) and ``health_scores`` (:func:`health_table`) are passed in so a
-    page can cache them (and ``northstar_config`` when it has loaded it already); ``with_health=False``
-    skips the health model (it scores every account, which takes long on big workspaces).
-    ``lang`` is the language of the risk and opportunity sentences; ``with_signals=False``
-    skips risk reasons and opportunities (their rules scan whole tables).
+    (:func:`segment_csat`) and ``health_scores`` (:func:`health_table`, or
+    :func:`account_health_scores` of this account) are passed in so a page can cache them
+    (and ``northstar_config`` when it has loaded it already); without them this account alone
+    is scored. ``with_health=False`` skips the health model. ``lang`` is the language of the
+    risk and opportunity sentences; ``with_signals=False`` skips risk reasons and
+    opportunities.
     """
     if not account_exists(con, account_id):
         return None
@@ -546,7 +557,7 @@ def account_view(con: duckdb.DuckDBPyConnection, account_id: str, as_of: dt.date
     history = mrr_history(con, account_id, as_of=as_of)
     header = account_header(con, account_id, as_of=as_of, history=history)
     if with_health and health_scores is None:
-        health_scores = health_table(con)
+        health_scores = account_health_scores(con, account_id)
     view = AccountView(
         header=header,
         mrr=history,

@@ -55,15 +55,17 @@ as an AUC and the churn rate of each band.
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from cs_metrics import derived
 from cs_metrics.errors import InputError
 from cs_metrics.scope import Scope, quote_ident, table_columns
 
@@ -349,7 +351,8 @@ def _range(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[int
 
 # Component scores
 def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
-                     settings: Mapping[str, Any] | None = None, raw: bool = False) -> pd.DataFrame:
+                     settings: Mapping[str, Any] | None = None, raw: bool = False, *,
+                     accounts: Sequence[str] | None = None) -> pd.DataFrame:
     """Component scores of every account in every month it was active.
 
     Rows: account × month with MRR > 0 (from the ``mrr`` table; else the MRR matrix of
@@ -373,10 +376,25 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     (aligning the inputs, the look-backs over earlier months, the medians and the rules)
     is whole-column array arithmetic, with no loop over accounts or rows. Rows come sorted
     by account and month.
+
+    ``accounts`` (a few account ids) scores only those accounts, reading only their rows;
+    the monthly medians of all accounts come from :func:`typical_medians` (kept in the
+    workspace by the last scoring of every account), so the scores are the same as in the
+    whole-workspace result. Used by the one-account pages of big workspaces.
     """
     inputs = health_inputs(con, settings)
     if inputs.revenue is None:
         return _empty_components(raw)
+    typical: dict[int, tuple[float, float]] | None = None
+    calendar: np.ndarray | None = None
+    only, only_params = "", {}
+    if accounts is not None:
+        typical, calendar = _typical(con, settings, inputs)
+        only_params = {f"only_{i}": str(a) for i, a in enumerate(accounts)}
+        if not only_params:
+            return _empty_components(raw)
+        # A constant IN list, so DuckDB prunes row groups of the tables it scans.
+        only = " AND account_id IN (" + ", ".join(f"${k}" for k in only_params) + ")"
     scope_sql, scope_params = _scope_sql(con, scope)
     params: dict[str, Any] = {}
     cols = inputs.columns
@@ -394,9 +412,9 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         last = con.execute(f"SELECT max({_mi('month')}) FROM {source} WHERE month IS NOT NULL").fetchone()[0]
         if last is None:
             return _empty_components(raw)
-        ids_from = f"SELECT DISTINCT account_id FROM {source} WHERE account_id IS NOT NULL"
+        ids_from = f"SELECT DISTINCT account_id FROM {source} WHERE account_id IS NOT NULL{only}"
         ctes["rev0"] = (f"SELECT account_id, {_mi('month')} AS mi, sum(mrr) AS mrr "
-                        f"FROM {source} WHERE account_id IS NOT NULL AND month IS NOT NULL "
+                        f"FROM {source} WHERE account_id IS NOT NULL AND month IS NOT NULL{only} "
                         "GROUP BY 1, 2 HAVING sum(mrr) > 0")
     else:
         spans = [_range(con, k, c) for k, c in (("usage", "date"), ("tickets", "created_at"), ("nps", "date"))
@@ -409,7 +427,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         mrr_expr = "a.mrr" if "mrr" in accounts else "NULL::DOUBLE"
         if "arr" in accounts:
             mrr_expr = f"coalesce({mrr_expr}, a.arr / 12.0)"
-        conds = ["a.account_id IS NOT NULL"]
+        conds = ["a.account_id IS NOT NULL" + only.replace("account_id", "a.account_id")]
         if "start_date" in accounts:
             conds.append(f"(a.start_date IS NULL OR {_mi('a.start_date')} <= m.mi)")
         if "churn_date" in accounts:
@@ -418,7 +436,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
                 conds.append("NOT (lower(coalesce(a.status, '')) = 'churned' AND a.churn_date IS NULL)")
         elif "status" in accounts:
             conds.append("lower(coalesce(a.status, '')) <> 'churned'")
-        ids_from = "SELECT DISTINCT account_id FROM accounts WHERE account_id IS NOT NULL"
+        ids_from = f"SELECT DISTINCT account_id FROM accounts WHERE account_id IS NOT NULL{only}"
         # One row per account and month even if an account id repeats in the accounts table.
         ctes["rev0"] = (f"SELECT a.account_id, m.mi, max({mrr_expr}) AS mrr FROM accounts a "
                         "CROSS JOIN (SELECT unnest(range($first_mi, $last_mi + 1)) AS mi) m WHERE "
@@ -430,7 +448,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
     # than once per row.
     ids = f"_health_ids_{uuid.uuid4().hex[:12]}"
     con.execute(f"CREATE TEMP TABLE {ids} AS SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) - 1 "
-                f"AS INTEGER) AS aid FROM ({ids_from})")
+                f"AS INTEGER) AS aid FROM ({ids_from})", only_params)
     ctes["rev"] = f"SELECT i.aid, r.mi, r.mrr FROM rev0 r JOIN {ids} i USING (account_id)"
 
     # Usage per account and month; with a feature column there are several rows a date.
@@ -444,7 +462,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
             day = {"au": "max", "seats_u": "max", "ev": "sum", "ns": "sum"}
             ctes["u_day"] = ("SELECT account_id, date, " + ", ".join(
                 f"{day[a]}({quote_ident(c)}) AS {quote_ident(c)}" for a, c in present.items())
-                + " FROM usage WHERE account_id IS NOT NULL AND date IS NOT NULL GROUP BY 1, 2")
+                + f" FROM usage WHERE account_id IS NOT NULL AND date IS NOT NULL{only} GROUP BY 1, 2")
             usage_from = "u_day"
         month_agg = {"au": "sum", "seats_u": "max", "ev": "sum", "ns": "sum"}
         active = " OR ".join(f"{quote_ident(c)} > 0" for a, c in present.items() if a != "seats_u") or "FALSE"
@@ -453,7 +471,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
             + "".join(f"{_nan(f'{month_agg[a]}({quote_ident(c)})')} AS {a}, " for a, c in present.items())
             + f"{_nan(_days(f'max(date) FILTER (WHERE {active})'))} AS last_active, "
             f"{_days('min(date)')} AS first_in_month "
-            f"FROM {usage_from} WHERE account_id IS NOT NULL AND date IS NOT NULL GROUP BY 1, 2")
+            f"FROM {usage_from} WHERE account_id IS NOT NULL AND date IS NOT NULL{only} GROUP BY 1, 2")
         # The reporting calendar: the usage table's distinct dates per month. Rates are per
         # reported date (a missing row is no usage); in the month of an account's first
         # usage row only the dates from that row on count, so a customer who starts
@@ -484,7 +502,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         ctes["t0"] = (
             f"SELECT account_id, created_at, {_mi('created_at')} AS cmi, {open_to} AS open_to, "
             f"{p1} AS p1, {sat} AS sat FROM tickets "
-            "WHERE account_id IS NOT NULL AND created_at IS NOT NULL")
+            f"WHERE account_id IS NOT NULL AND created_at IS NOT NULL{only}")
         voice.append("SELECT account_id, cmi AS mi, 1 AS t_new, sat FROM t0")
         voice.append(
             "SELECT account_id, mi, CAST(p1 AS INTEGER) AS open_p1, CAST(NOT p1 AND created_at < "
@@ -495,7 +513,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
                        "CAST(count(sat) AS DOUBLE) AS sat_n"]
     if "nps" in comps:
         voice.append(f"SELECT account_id, {_mi('date')} AS mi, score AS nps_score FROM nps "
-                     "WHERE account_id IS NOT NULL AND date IS NOT NULL AND score BETWEEN 0 AND 10")
+                     f"WHERE account_id IS NOT NULL AND date IS NOT NULL AND score BETWEEN 0 AND 10{only}")
         voice_aggs.append(f"{_nan('avg(nps_score)')} AS nps_avg")
     if voice:
         # Tickets and NPS answers by account and month in one aggregation.
@@ -518,7 +536,7 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         chosen = [c for name in names for c in needed.get(name, (name,))]
         sql = ("WITH " + ",\n".join(f"{c} AS ({ctes[c]})" for c in ctes if c in chosen) + "\n" if chosen else "")
         sql += select
-        used = {k: v for k, v in {**params, **scope_params}.items() if f"${k}" in sql}
+        used = {k: v for k, v in {**params, **scope_params, **only_params}.items() if f"${k}" in sql}
         return {k: (np.ma.filled(v.astype("float64"), np.nan) if np.ma.isMaskedArray(v) else v)
                 for k, v in con.execute(sql, used).fetchnumpy().items()}
 
@@ -531,7 +549,10 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
             in_scope = fetch(f"SELECT aid FROM {ids} WHERE {scope_sql}")["aid"]
         u = fetch("SELECT i.aid, u.* EXCLUDE (account_id) FROM u_m0 u JOIN " + ids + " i USING (account_id)",
                   "u_m0") if has_usage else None
-        cal = fetch("SELECT day, mi, n_rest, n_dates FROM u_cal", "u_cal") if has_usage else None
+        cal = None
+        if has_usage:
+            cal = _calendar(calendar) if calendar is not None else fetch(
+                "SELECT day, mi, n_rest, n_dates FROM u_cal", "u_cal")
         v = fetch("SELECT * FROM voice", "voice") if voice else None
         acc = (fetch(f"SELECT i.aid, {', '.join(acc_cols)} FROM accounts JOIN {ids} i USING (account_id) GROUP BY 1")
                if acc_cols else None)
@@ -655,8 +676,15 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         ns_per_seat = northstar_rate / seats if inputs.seats_source else northstar_rate
 
         # The typical account of each month (median over all accounts), for the level components.
-        def against_median(value: np.ndarray) -> np.ndarray:
-            median = grid.monthly_median(value)
+        if typical is None:
+            medians = (grid.monthly_medians(per_seat), grid.monthly_medians(ns_per_seat))
+            _keep_typical(con, inputs, grid, medians, cal["day"] if cal is not None else None)
+        else:
+            medians = tuple(np.array([typical.get(grid.lo + k, (np.nan, np.nan))[which] for k in range(grid.span)],
+                                     dtype="float64") for which in (0, 1))
+
+        def against_median(value: np.ndarray, which: int) -> np.ndarray:
+            median = medians[which][mi - grid.lo]
             return np.where(np.isnan(value), np.nan, np.where(
                 median == 0, np.where(value > 0, 100.0, 50.0), np.minimum(100.0, 50.0 * value / median)))
 
@@ -668,13 +696,13 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         days_since = month_end - last_active_cum
         rec_zero, rec_full = float(RULES["recency_zero_days"]), float(RULES["recency_full_days"])
         comp = {
-            "usage_level": lambda: against_median(per_seat),
+            "usage_level": lambda: against_median(per_seat, 0),
             "usage_trend": lambda: np.where(
                 np.isnan(usage_rate) | np.isnan(usage_prev), np.nan,
                 np.where(usage_prev == 0, np.where(usage_rate > 0, 100.0, 0.0),
                          clamp(200.0 * (usage_rate / usage_prev - 0.5)))),
             "breadth": lambda: clamp(100.0 * utilisation / float(RULES["breadth_full"])),
-            "northstar": lambda: against_median(ns_per_seat),
+            "northstar": lambda: against_median(ns_per_seat, 1),
             "support": lambda: clamp(100.0 - float(RULES["support_p1"]) * open_p1
                                      - float(RULES["support_old"]) * open_old - float(RULES["support_new"]) * t_new),
             "csat": lambda: clamp(100.0 * (csat_mean - lo_csat) / (hi_csat - lo_csat)),
@@ -705,6 +733,91 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
 def _nan(expr: str) -> str:
     """``expr`` as a DOUBLE with NULL as NaN: arrays come out of DuckDB without a mask to convert."""
     return f"coalesce(CAST({expr} AS DOUBLE), 'NaN'::DOUBLE)"
+
+
+_TYPICAL_KEY = "health_typical"
+
+
+def _typical_tag(con: duckdb.DuckDBPyConnection, inputs: HealthInputs) -> str | None:
+    """What the monthly medians depend on: the data version and the usage inputs used."""
+    return derived.tag(con, "health", inputs.usage_measure, inputs.northstar, inputs.seats_source)
+
+
+def _keep_typical(con: duckdb.DuckDBPyConnection, inputs: HealthInputs, grid: "_MonthGrid",
+                  medians: tuple[np.ndarray, np.ndarray], days: np.ndarray | None) -> None:
+    """Keep the monthly medians of all accounts in the workspace (a few numbers a month,
+    see :mod:`cs_metrics.derived`), so a later session can score one account without
+    scoring all; with them the usage table's reporting dates (the calendar of the rates)."""
+    months = {str(grid.lo + k): [None if np.isnan(u) else float(u), None if np.isnan(n) else float(n)]
+              for k, (u, n) in enumerate(zip(*medians))}
+    derived.keep(con, _TYPICAL_KEY, _typical_tag(con, inputs), {
+        "months": months, "days": None if days is None else sorted(int(d) for d in days)})
+
+
+def typical_medians(con: duckdb.DuckDBPyConnection, settings: Mapping[str, Any] | None = None
+                    ) -> dict[int, tuple[float, float]]:
+    """Median usage per seat and North Star per seat of all paying accounts, by month index:
+    the yardsticks of ``usage_level`` and ``northstar``. Read from the workspace when the
+    last scoring of all accounts kept them for the current data; else every account is
+    scored once (which keeps them)."""
+    return _typical(con, settings)[0]
+
+
+def _typical(con: duckdb.DuckDBPyConnection, settings: Mapping[str, Any] | None, inputs: HealthInputs | None = None
+             ) -> tuple[dict[int, tuple[float, float]], np.ndarray | None]:
+    """The monthly medians and the usage calendar (reporting days), kept or computed."""
+    inputs = inputs or health_inputs(con, settings)
+    tag = _typical_tag(con, inputs)
+    kept = _kept_typical(con, tag)
+    if kept is not None:
+        return kept
+    scored = component_scores(con, settings=settings, raw=True)
+    kept = _kept_typical(con, tag)
+    return kept if kept is not None else (_medians_of(scored, inputs), None)
+
+
+def _kept_typical(con: duckdb.DuckDBPyConnection, tag: str | None
+                  ) -> tuple[dict[int, tuple[float, float]], np.ndarray | None] | None:
+    kept = derived.kept(con, _TYPICAL_KEY, tag)
+    if not kept:
+        return None
+    medians = {int(k): tuple(np.nan if x is None else float(x) for x in v) for k, v in kept["months"].items()}
+    days = kept.get("days")
+    return medians, (None if days is None else np.asarray(days, dtype="float64"))
+
+
+def _calendar(days: np.ndarray) -> dict[str, np.ndarray]:
+    """The u_cal rows (day, month index, reporting days left in the month from this one,
+    reporting days in the month) from the sorted distinct reporting days."""
+    days = np.sort(np.asarray(days, dtype="float64"))
+    month = (days.astype("int64").astype("datetime64[D]").astype("datetime64[M]").astype("int64") + 1970 * 12)
+    if not len(days):
+        return {"day": days, "mi": month, "n_rest": np.zeros(0), "n_dates": np.zeros(0)}
+    starts = np.flatnonzero(np.r_[True, month[1:] != month[:-1]])
+    sizes = np.diff(np.r_[starts, len(days)])
+    n_dates = np.repeat(sizes, sizes)
+    position = np.arange(len(days)) - np.repeat(starts, sizes)
+    return {"day": days, "mi": month, "n_rest": (n_dates - position).astype("float64"),
+            "n_dates": n_dates.astype("float64")}
+
+
+def _medians_of(scored: pd.DataFrame, inputs: HealthInputs) -> dict[int, tuple[float, float]]:
+    if scored.empty:
+        return {}
+    seats = scored["seats"] if inputs.seats_source else 1.0
+    frame = pd.DataFrame({"mi": _month_ix(scored["month"]), "u": scored["usage_rate"] / seats,
+                          "n": scored["northstar_rate"] / seats})
+    table = frame.groupby("mi")[["u", "n"]].median()
+    return {int(k): (float(r.u), float(r.n)) for k, r in table.iterrows()}
+
+
+def account_scores(con: duckdb.DuckDBPyConnection, account_ids: Sequence[str],
+                   settings: Mapping[str, Any] | None = None, raw: bool = False) -> pd.DataFrame:
+    """:func:`health_scores` of a few accounts, reading only their rows (see
+    ``component_scores(accounts=…)``): the same figures as the whole-workspace result."""
+    cfg = health_settings(con, settings)
+    comps = component_scores(con, settings=settings, raw=raw, accounts=list(account_ids))
+    return apply_weights(comps, cfg["weights"], cfg["bands"])
 
 
 def _days(expr: str) -> str:
@@ -827,8 +940,8 @@ class _MonthGrid:
         result = np.maximum.accumulate(lifted) - group * spread * 2
         return np.where(result >= 1.0, result - 1.0 + low, np.nan)
 
-    def monthly_median(self, values: np.ndarray) -> np.ndarray:
-        """Median of the non-missing ``values`` of each month, on every row of that month."""
+    def monthly_medians(self, values: np.ndarray) -> np.ndarray:
+        """Median of the non-missing ``values`` of each month (index: month − first month)."""
         ordered = values[self._by_month]
         table = np.full(self.span, np.nan)
         # One step per month of history (not per account).
@@ -837,7 +950,7 @@ class _MonthGrid:
             chunk = chunk[~np.isnan(chunk)]
             if len(chunk):
                 table[self.mi[self._by_month[start]] - self.lo] = np.median(chunk)
-        return table[self.mi - self.lo]
+        return table
 
     def month_end_day(self) -> np.ndarray:
         """Days since 1970-01-01 of the last day of each row's month."""

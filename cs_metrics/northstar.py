@@ -41,6 +41,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from cs_metrics import derived
 from cs_metrics.errors import InputError
 from cs_metrics.i18n import has, t
 from cs_metrics.scope import Scope, quote_ident, table_columns
@@ -214,21 +215,34 @@ def peer_medians(con: duckdb.DuckDBPyConnection, config: NorthStarConfig | None 
 
     Columns: segment ('' when unknown or when there is no segment column), month, peer_median.
     One pass over the recent usage for every segment at once, so the page can cache it and
-    every account after the first is free.
+    every account after the first is free; the result (a few rows) is kept in the workspace
+    for later sessions (:mod:`cs_metrics.derived`).
     """
     empty = pd.DataFrame(columns=["segment", "month", "peer_median"])
     config = config or load_config(con)
     if config is None or not _has_table(con, "usage"):
         return empty
+    tag = derived.tag(con, "peer_medians", config.to_setting(), months)
+    kept = derived.kept(con, "northstar_peers", tag)
+    if kept is not None:
+        frame = pd.DataFrame(kept, columns=["segment", "month", "peer_median"])
+        frame["month"] = pd.to_datetime(frame["month"])
+        frame["peer_median"] = frame["peer_median"].astype("float64")
+        return frame
     last = con.execute("SELECT max(date) FROM usage WHERE account_id IS NOT NULL").fetchone()[0]
     if last is None:
         return empty
     first = (pd.Timestamp(last).to_period("M") - (months - 1)).to_timestamp().date()
     join, segment = _segment_expr(con)
-    return con.execute(
+    frame = con.execute(
         f"""SELECT {segment} AS segment, v.month, median(v.value) AS peer_median
             FROM ({_monthly_sql(config, "date >= $first", with_counter=False)}) v {join}
             GROUP BY ALL ORDER BY segment, v.month""", {"first": first}).df()
+    frame["month"] = pd.to_datetime(frame["month"])
+    frame["peer_median"] = frame["peer_median"].astype("float64")
+    derived.keep(con, "northstar_peers", tag, [[str(r.segment), r.month.isoformat(), None if pd.isna(r.peer_median)
+                                                else float(r.peer_median)] for r in frame.itertuples()])
+    return frame
 
 
 def account_northstar(con: duckdb.DuckDBPyConnection, account_id: str,

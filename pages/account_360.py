@@ -14,8 +14,10 @@ from cs_metrics.i18n import has
 # Up to this many accounts a plain select box lists them all; above it a search box asks
 # DuckDB for the 50 best matches (ILIKE), so the page stays fast on 100k accounts.
 SELECT_ALL_LIMIT = 2000
-# The health model scores every account at once; above this size it runs on request.
-HEALTH_INLINE_LIMIT = 20_000
+# Up to this many accounts the page shares the whole-workspace health table with the other
+# pages (cached once per data version); above it, it scores the chosen account alone (its own
+# rows against the medians of all accounts that the workspace keeps).
+SHARED_HEALTH_LIMIT = 20_000
 
 ctx = ui.page_context()
 ui.title(ctx, "account.title", "account.question")
@@ -105,12 +107,11 @@ if not ctx.scope.is_empty and choice not in set(options["account_id"]) and total
 peers = ui.cached(ctx, northstar.peer_medians)
 csat_peers = ui.cached(ctx, account.segment_csat)
 config = northstar.load_config(ctx.con)
-# Health, risk and growth work on whole tables; on a big workspace they run on request.
-deep = total <= HEALTH_INLINE_LIMIT or st.session_state.get("account_deep", False)
-health_scores = ui.cached(ctx, account.health_table) if deep else None
-view = account.account_view(ctx.con, choice, peers=peers, health_scores=health_scores,
-                            with_health=health_scores is not None, lang=ctx.lang, with_signals=deep,
-                            csat_peers=csat_peers, northstar_config=config)
+shared_health = ui.cached(ctx, account.health_table) if total <= SHARED_HEALTH_LIMIT else None
+# Everything the view reads follows from the account, the language and the workspace's data.
+view = ui.cached_as(ctx, repr((choice, ctx.lang, shared_health is not None)), account.account_view, choice,
+                    peers=peers, health_scores=shared_health, lang=ctx.lang, csat_peers=csat_peers,
+                    northstar_config=config)
 if view is None:
     st.warning(ctx.t("account.not_found", id=choice))
     st.stop()
@@ -243,10 +244,6 @@ if health:
                                       "points": ctx.t("account.component_points"),
                                       "lost": ctx.t("account.component_lost")})
         ui.table(ctx, table.round(2), key="account_health_components")
-elif not deep:
-    st.caption(ctx.t("account.health_big", n=f"{total:,}"))
-    st.button(ctx.t("account.health_compute"), key="account_health_button",
-              on_click=lambda: st.session_state.update(account_deep=True))
 else:
     ui.unavailable(ctx, "account.health_na")
 
@@ -294,9 +291,7 @@ st.subheader(ctx.t("account.section.risk"))
 left, right = st.columns(2)
 with left:
     st.markdown(f"**{ctx.t('account.risks')}**")
-    if not deep:
-        st.caption(ctx.t("account.signals_later"))
-    elif view.risks is None:
+    if view.risks is None:
         st.caption(ctx.t("account.risks_na"))
     elif view.risks.empty:
         st.caption(ctx.t("account.risks_none"))
@@ -304,9 +299,7 @@ with left:
         st.markdown("\n".join(f"- {reason}" for reason in view.risks["reason"]))
 with right:
     st.markdown(f"**{ctx.t('account.opportunities')}**")
-    if not deep:
-        st.caption(ctx.t("account.signals_later"))
-    elif view.opportunities is None:
+    if view.opportunities is None:
         st.caption(ctx.t("account.opportunities_na"))
     elif view.opportunities.empty:
         st.caption(ctx.t("account.opportunities_none"))
@@ -345,7 +338,6 @@ if not ctx.presenter:  # the workbook holds every amount: not for a shared scree
         ui.download_bytes(
             ctx, "account.workbook",
             data=lambda: workbook.build_workbook(ctx.con, ctx.scope, ctx.lang, ctx.currency,
-                                                 health_scores=health_scores,
-                                                 with_health=health_scores is not None),
+                                                 health_scores=shared_health),
             file_name="polaris_metrics.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="account_workbook")

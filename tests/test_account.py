@@ -302,3 +302,18 @@ def test_account_health_from_scores(company):
     assert health["trend"] == pytest.approx(45.0 - 70.0)      # against three months earlier
     assert len(health["history"]) == 6
     assert account.account_health(company.con, "A2", scores) is None
+
+
+def test_view_of_one_account_alone_matches_the_shared_health_table(sample_ws):
+    """Without the whole-workspace table the view scores the account alone (big workspaces):
+    the same health, risk reasons and opportunities as with the table."""
+    con = sample_ws.con
+    target = con.execute("SELECT account_id FROM mrr WHERE month = (SELECT max(month) FROM mrr) "
+                         "ORDER BY account_id LIMIT 1").fetchall()[0][0]
+    shared = account.account_view(con, target, health_scores=account.health_table(con))
+    alone = account.account_view(con, target)
+    assert alone.health is not None and alone.health["score"] == pytest.approx(shared.health["score"])
+    assert alone.health["band"] == shared.health["band"]
+    assert len(alone.health["history"]) == len(shared.health["history"])
+    assert list(alone.risks["code"]) == list(shared.risks["code"])
+    assert list(alone.opportunities["kind"]) == list(shared.opportunities["kind"])

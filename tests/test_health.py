@@ -473,3 +473,44 @@ def test_the_sample_company_score_predicts_its_churn(sample_ws):
     active = sample_ws.con.execute(
         "SELECT count(DISTINCT account_id) FROM mrr WHERE mrr > 0 AND month = (SELECT max(month) FROM mrr)").fetchone()[0]
     assert sum(summary["health"].values()) == active
+
+
+# One account at a time (big workspaces)
+def _same_rows(part: pd.DataFrame, whole: pd.DataFrame) -> None:
+    ref = whole[whole["account_id"].isin(set(part["account_id"]))].sort_values(["account_id", "month"])
+    part = part.sort_values(["account_id", "month"])
+    assert len(part) == len(ref) > 0
+    for column in ref.columns:
+        if column == "band":
+            assert list(part[column].fillna("-")) == list(ref[column].fillna("-"))
+        elif column not in ("account_id", "month"):
+            assert_allclose(part[column].to_numpy(float), ref[column].to_numpy(float), rtol=1e-12, equal_nan=True,
+                            err_msg=column)
+
+
+def test_one_account_scores_equal_its_rows_of_the_whole_workspace(sample_ws):
+    con = sample_ws.con
+    version = sample_ws.data_version()
+    some = [r[0] for r in con.execute("SELECT account_id FROM accounts ORDER BY account_id LIMIT 3").fetchall()]
+    # Nothing kept yet: the first call scores everyone once and keeps the monthly medians.
+    first = health.account_scores(con, some, raw=True)
+    kept = con.execute("SELECT value FROM _polaris_meta WHERE key = 'derived.health_typical'").fetchall()
+    assert kept and sample_ws.data_version() == version  # derived data is not a change of data
+    whole = health.health_scores(con, raw=True)
+    _same_rows(first, whole)
+    # Kept medians: the same figures again, reading only these accounts' rows.
+    _same_rows(health.account_scores(con, some[:1], raw=True), whole)
+    assert health.account_scores(con, ["no such account"]).empty
+
+
+def test_kept_medians_follow_the_data_version_and_bare_connections_still_work():
+    ws = two_accounts()
+    whole = health.health_scores(ws.con, raw=True)
+    _same_rows(health.account_scores(ws.con, ["B"], raw=True), whole)
+    # New data: the kept medians no longer apply, and the account is compared with the new data.
+    ws.con.execute("UPDATE usage SET events = events * 3 WHERE account_id = 'A'")
+    ws.bump_version()
+    _same_rows(health.account_scores(ws.con, ["B"], raw=True), health.health_scores(ws.con, raw=True))
+    # Without the workspace's meta table there is nowhere to keep them; the result is the same.
+    ws.con.execute("DROP TABLE _polaris_meta")
+    _same_rows(health.account_scores(ws.con, ["B"], raw=True), health.health_scores(ws.con, raw=True))
