@@ -298,6 +298,18 @@ def table(ctx: PageContext, frame: pd.DataFrame, key: str, *, column_config: dic
     """A data table with translated headers; folded into an expander in presenter mode."""
     shown = frame.rename(columns={c: column_label(ctx, c) for c in frame.columns})
     config = {column_label(ctx, k): v for k, v in (column_config or {}).items()}
+    for column in shown.columns if shown.columns.is_unique else ():
+        series = shown[column]
+        if column in config:
+            continue
+        if pd.api.types.is_datetime64_any_dtype(series):
+            # Dates stored as timestamps at midnight read as dates, not "2026-09-14 00:00:00".
+            known = series.dropna()
+            if (known.dt.normalize() == known).all():
+                config[column] = st.column_config.DateColumn(format="YYYY-MM-DD")
+        elif pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            # A missing text is an empty cell, not the word "None".
+            shown[column] = series.astype(object).where(series.notna(), "")
     args: dict[str, Any] = {"hide_index": True, "width": "stretch", "column_config": config, "key": key}
     if height:
         args["height"] = height

@@ -140,9 +140,12 @@ ui.kpi(tiles[1], ctx.t("account.tenure"), ctx.t("account.tenure_value", n=tenure
 days = h.get("days_to_renewal")
 when = None
 if days is not None:
-    when = ctx.t("account.renewal_in", days=days) if days >= 0 else ctx.t("account.renewal_ago", days=-days)
-ui.kpi(tiles[2], ctx.t("account.renewal"), str(h["renewal_date"]) if h.get("renewal_date") else na,
-       help=ctx.t("account.renewal_help", as_of=h["as_of"]), delta=when, delta_color="off")
+    when = ctx.t("account.renewal_days", days=days) if days >= 0 else ctx.t("account.renewal_ago", days=-days)
+# The days to go are the headline; the date sits under them (a full date does not fit a
+# quarter-width tile).
+ui.kpi(tiles[2], ctx.t("account.renewal"), when or na,
+       help=ctx.t("account.renewal_help", as_of=h["as_of"]),
+       delta=str(h["renewal_date"]) if h.get("renewal_date") else None, delta_color="off", delta_arrow="off")
 health = view.health
 if health:
     band = health.get("band")
@@ -208,8 +211,9 @@ else:
             ui.kpi(tiles[1], ctx.t("account.ns_target"), ui.number(ctx, yardstick, decimals=1),
                    help=source_help, delta=reach, delta_color="normal" if ns["reaching"] else "inverse")
             ratio = ns["latest"] / ns["peer_median"] if ns["latest"] is not None and ns["peer_median"] else None
-            ui.kpi(tiles[2], ctx.t("account.ns_peer", segment=ns["segment"] or ctx.t("common.all")),
-                   ui.number(ctx, ns["peer_median"], decimals=1), help=ctx.t("account.ns_peer_help"),
+            ui.kpi(tiles[2], ctx.t("account.ns_peer"),
+                   ui.number(ctx, ns["peer_median"], decimals=1),
+                   help=ctx.t("account.ns_peer_help", segment=ns["segment"] or ctx.t("common.all")),
                    delta=ctx.t("account.ns_vs_peer", pct=ui.pct(ctx, ratio, decimals=0)) if ratio else None,
                    delta_color="off")
             ui.chart(ctx, charts.northstar_chart(history, ctx.lang, label, ns["target"] is not None),
@@ -243,7 +247,8 @@ if health:
                                       "weight": ctx.t("account.component_weight"),
                                       "points": ctx.t("account.component_points"),
                                       "lost": ctx.t("account.component_lost")})
-        ui.table(ctx, table.round(2), key="account_health_components")
+        ui.table(ctx, table.round(2), key="account_health_components",
+                 column_config={ctx.t("account.component"): st.column_config.TextColumn(width=280)})
 else:
     ui.unavailable(ctx, "account.health_na")
 
@@ -280,7 +285,7 @@ if nps is not None and len(nps["responses"]):
         for row in said.itertuples():
             # "$" would start LaTeX in markdown; comments are the customer's own words.
             comment = str(row.comment).replace("$", "\\$")
-            st.markdown(f"> {comment}  \n> — {row.respondent or ''} · {row.date} · {row.score}/10")
+            st.markdown(f"> {comment}  \n> — {row.respondent or ''} · {str(row.date)[:10]} · {row.score}/10")
     responses = nps["responses"].assign(category=nps["responses"]["category"].map(
         lambda c: ctx.t(f"account.nps.{c}") if c else None)).rename(
         columns={"category": ctx.t("account.category"), "respondent": ctx.t("account.respondent")})
