@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
+# Fewer malloc arenas: with many sessions the server then keeps less memory after they close.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec .venv/bin/python -m streamlit run app.py "$@"
