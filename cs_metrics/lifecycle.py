@@ -130,25 +130,40 @@ def _month_end(month: pd.Series) -> pd.Series:
     return month + pd.offsets.MonthEnd(0)
 
 
+def _month_starts(month_ix: np.ndarray) -> np.ndarray:
+    """Month index (year × 12 + month − 1, float with NaN) → datetime64[D] of the first day (NaT for NaN)."""
+    out = np.full(len(month_ix), np.datetime64("NaT"), dtype="datetime64[D]")
+    ok = ~np.isnan(month_ix)
+    out[ok] = (month_ix[ok].astype("int64") - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
+    return out
+
+
 def _next_renewal(renewal: pd.Series, month_end: pd.Series, cycle: int) -> pd.Series:
     """The first renewal on or after month end, renewals recurring every ``cycle`` months
     on the renewal date's anniversary (0: the renewal date only, if not yet passed)."""
     if cycle <= 0:
         return renewal.where(renewal >= month_end)
-    r_ix = renewal.dt.year * 12 + renewal.dt.month - 1
-    e_ix = month_end.dt.year * 12 + month_end.dt.month - 1
+    r = renewal.to_numpy(dtype="datetime64[D]")
+    e = month_end.to_numpy(dtype="datetime64[D]")
+    known = ~np.isnat(r)
+    r_month = np.where(known, r.astype("datetime64[M]").astype("int64"), 0).astype("float64")
+    r_ix = np.where(known, r_month + 1970 * 12, np.nan)
+    e_ix = e.astype("datetime64[M]").astype("int64").astype("float64") + 1970 * 12
+    r_day = np.where(known, (r - r.astype("datetime64[M]").astype("datetime64[D]")).astype("int64"), 0)
+
+    def on_day(target: np.ndarray) -> np.ndarray:
+        # The renewal's day of month, or the month's last day when the month is shorter.
+        first = _month_starts(target)
+        length = (_month_starts(target + 1) - first).astype("int64")
+        return first + np.minimum(r_day, np.where(np.isnan(target), 0, length - 1)).astype("timedelta64[D]")
+
     steps = np.floor((e_ix - r_ix) / cycle)
     target = r_ix + cycle * steps
     # The renewal month of this cycle may end before month end only when it is the same
     # month with a later day; then the next cycle is the one ahead.
-    first = pd.to_datetime({"year": target // 12, "month": target % 12 + 1, "day": 1}, errors="coerce")
-    day = np.minimum(renewal.dt.day, first.dt.days_in_month)
-    cand = first + pd.to_timedelta(day - 1, unit="D")
-    behind = cand < month_end
-    target = target.where(~behind, target + cycle)
-    first = pd.to_datetime({"year": target // 12, "month": target % 12 + 1, "day": 1}, errors="coerce")
-    day = np.minimum(renewal.dt.day, first.dt.days_in_month)
-    return first + pd.to_timedelta(day - 1, unit="D")
+    behind = on_day(target) < e
+    target = np.where(behind, target + cycle, target)
+    return pd.Series(on_day(target).astype("datetime64[us]"), index=renewal.index)
 
 
 def assign_states(scored: pd.DataFrame, accounts: pd.DataFrame, rules: Mapping[str, Any]) -> pd.DataFrame:
@@ -157,7 +172,9 @@ def assign_states(scored: pd.DataFrame, accounts: pd.DataFrame, rules: Mapping[s
     vectorised). ``accounts`` holds account_id and,
     where known, start_date and renewal_date; without a start date the first month with
     MRR counts as the start."""
-    frame = scored.copy()
+    # A shallow copy: the new columns go beside the scored frame's, which is not changed
+    # (copying it whole would stack every float column into one block first).
+    frame = scored.copy(deep=False)
     if rules["activity_measure"] == "utilisation":
         frame["activity_value"] = frame["utilisation"]
     else:
@@ -166,15 +183,27 @@ def assign_states(scored: pd.DataFrame, accounts: pd.DataFrame, rules: Mapping[s
                                            frame["events_month"])
     frame["activity"] = activity_state(frame["activity_value"].to_numpy(), rules)
     month_end = _month_end(frame["month"])
-    dates = accounts.set_index("account_id")
-    first_month = frame.groupby("account_id")["month"].transform("min")
+    # Account attributes on every row through one factorisation of the ids (not a string
+    # lookup per row).
+    codes, ids = pd.factorize(frame["account_id"])
+    where = pd.Index(accounts["account_id"]).get_indexer(ids) if len(accounts) else np.full(len(ids), -1)
+
+    def per_row(column: str) -> pd.Series:
+        values = pd.to_datetime(accounts[column]).to_numpy(dtype="datetime64[us]")
+        by_account = np.where(where >= 0, values[np.maximum(where, 0)] if len(values) else np.datetime64("NaT"),
+                              np.datetime64("NaT"))
+        return pd.Series(by_account[codes], index=frame.index)
+
+    months = frame["month"].to_numpy(dtype="datetime64[us]")
+    first = np.full(len(ids), np.iinfo("int64").max)
+    np.minimum.at(first, codes, months.astype("int64"))
+    first_month = pd.Series(first[codes].astype("datetime64[us]"), index=frame.index)
     start = first_month
-    if "start_date" in dates:
-        known = pd.to_datetime(frame["account_id"].map(dates["start_date"]))
-        start = known.fillna(first_month)
+    if "start_date" in accounts:
+        start = per_row("start_date").fillna(first_month)
     frame["days_since_start"] = (month_end - start).dt.days.astype("float64")
-    if "renewal_date" in dates:
-        renewal = pd.to_datetime(frame["account_id"].map(dates["renewal_date"]))
+    if "renewal_date" in accounts:
+        renewal = per_row("renewal_date")
         nxt = _next_renewal(renewal, month_end, int(rules["renewal_cycle_months"]))
         frame["days_to_renewal"] = (nxt - month_end).dt.days.astype("float64")
     else:
