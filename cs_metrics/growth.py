@@ -18,14 +18,18 @@ at least one signal of demand:
 Estimated expansion ARR: with seat pressure, the seats needed to bring utilisation back to
 80 % (at least one) × the account's ARR per seat; otherwise ARR × this workspace's typical
 expansion (the median of MRR_b / MRR_a − 1 over the accounts that expanded in the trailing
-12 months). None when neither can be measured.
+12 months, over the whole workspace whatever the filter). None when neither can be measured.
 
 **Advocacy candidates** — active accounts with no open risk, green health (when scored),
 tenure ≥ ``min_tenure_months`` (6; from ``accounts.start_date``, else the first month with
 MRR) and a promoter answer (9–10) as their latest NPS answer in the last 12 months. The
 suggested ask: a **reference** for accounts of at least 12 months whose ARR is at or
-above the median of active accounts, else a **testimonial** when they left a comment,
-else a **referral**.
+above the median of the workspace's active accounts, else a **testimonial** when they left
+a comment, else a **referral**.
+
+A filter (scope) narrows the lists without changing any entry: every account is judged
+against the same workspace-wide figures, so a one-account call (Account 360) gives that
+account's row of the full list. Each query reads only the accounts in scope.
 
 **NPS over time** — per calendar month, over the responses dated in it (as
 :func:`cs_metrics.voice.nps_summary`): % promoters − % detractors.
@@ -49,8 +53,8 @@ from cs_metrics.i18n import t
 from cs_metrics.scope import Scope
 from cs_metrics.segments import (
     _empty_bands, _nullify, account_bands, account_base_sql, add_months, column_names, execute,
-    has_table, level_measure, month_end, one_schema_read, registered, resolve_as_of, revenue_source,
-    usage_trend_sql,
+    has_table, level_measure, month_end, one_schema_read, reference, registered, resolve_as_of, revenue_source,
+    scope_filter, sql_text, template_sql, usage_trend_sql,
 )
 
 TARGET_UTILISATION = 0.8
@@ -74,32 +78,62 @@ def open_risk_ids(con: duckdb.DuckDBPyConnection, month: dt.date, scope: Scope |
 @one_schema_read
 def typical_expansion_rate(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope: Scope | None = None,
                            window_months: int = 12) -> float | None:
-    """Median of MRR_b / MRR_a − 1 over the accounts that expanded in the window; None if none."""
+    """Median of MRR_b / MRR_a − 1 over the accounts that expanded in the window; None if none.
+
+    Without a scope it is the workspace's own figure, kept per data version (every
+    expansion estimate uses it, whatever the filter, so an account's estimate is the same
+    on every page)."""
     month = resolve_as_of(con, as_of)
     if month is None or revenue_source(con) is None:
         return None
-    base_sql, params = account_base_sql(con, scope, month, start=add_months(month, -window_months), prefix="gx")
-    if base_sql is None:
-        return None
-    row = execute(con, f"SELECT median(mrr_b / mrr_a - 1) FROM ({base_sql}) WHERE mrr_a > 0 AND mrr_b > mrr_a",
-                  params).fetchall()
-    return float(row[0][0]) if row and row[0][0] is not None else None
+
+    def compute() -> float | None:
+        base_sql, params = account_base_sql(con, scope, month, start=add_months(month, -window_months),
+                                            prefix="gx")
+        if base_sql is None:
+            return None
+        row = execute(con, f"SELECT median(mrr_b / mrr_a - 1) FROM ({base_sql}) WHERE mrr_a > 0 AND mrr_b > mrr_a",
+                      params).fetchall()
+        return float(row[0][0]) if row and row[0][0] is not None else None
+
+    if scope is not None and not scope.is_empty:
+        return compute()
+    return reference(con, "typical_expansion", (month, int(window_months)), compute)
 
 
 @one_schema_read
-def usage_trends(con: duckdb.DuckDBPyConnection, as_of: Any = None) -> pd.DataFrame | None:
+def median_active_arr(con: duckdb.DuckDBPyConnection, as_of: Any = None) -> float | None:
+    """The median ARR of the workspace's active accounts at the as-of month (kept per data
+    version): the line above which a promoter is asked for a reference."""
+    month = resolve_as_of(con, as_of)
+    if month is None:
+        return None
+
+    def compute() -> float | None:
+        base_sql, params = account_base_sql(con, None, month, prefix="gm")
+        if base_sql is None:
+            return None
+        row = execute(con, f"SELECT median(arr) FROM ({base_sql}) WHERE is_active", params).fetchall()
+        return float(row[0][0]) if row and row[0][0] is not None else None
+
+    return reference(con, "median_active_arr", (month,), compute)
+
+
+@one_schema_read
+def usage_trends(con: duckdb.DuckDBPyConnection, as_of: Any = None,
+                 scope: Scope | None = None) -> pd.DataFrame | None:
     """Each account's usage trend for the growth lists and the risk rules, in one scan.
 
     Columns of :func:`cs_metrics.segments.usage_trend_sql` for ``users`` (active users) and
-    ``lvl`` (the level measure: the North Star, else active users), with ``latest_seats``.
-    None without usage.
+    ``lvl`` (the level measure: the North Star, else active users), with ``latest_seats``;
+    the accounts in ``scope`` only. None without usage.
     """
     if not has_table(con, "usage"):
         return None
     ucols = set(column_names(con, "usage"))
     measures = {name: col for name, col in (("users", "active_users" if "active_users" in ucols else None),
                                              ("lvl", level_measure(con))) if col}
-    sql, params = usage_trend_sql(con, measures, as_of, prefix="gt", seats=True)
+    sql, params = usage_trend_sql(con, measures, as_of, prefix="gt", seats=True, scope=scope)
     if sql is None:
         return None
     frame = execute(con, sql, params).df()
@@ -118,7 +152,10 @@ def expansion_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scop
     """Expansion candidates, largest estimated expansion first (see the module docstring).
 
     ``bands``, ``risky`` (account ids with an open risk), ``typical`` (the typical
-    expansion) and ``trend`` (:func:`usage_trends`) are computed here unless given.
+    expansion) and ``trend`` (:func:`usage_trends`) are computed here unless given; the
+    typical expansion is the workspace's (:func:`typical_expansion_rate` without a scope),
+    so a scoped call lists the same rows, with the same figures, as the whole list filtered
+    to the scope. Only the accounts in ``scope`` are read.
     """
     month = resolve_as_of(con, as_of)
     base_sql, params = account_base_sql(con, scope, month, prefix="gb",
@@ -132,18 +169,37 @@ def expansion_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scop
         bands = account_bands(con, month, scope)
     use_bands = bands is not None
     if trend is None:
-        trend = usage_trends(con, month)
+        trend = usage_trends(con, month, scope)
     if trend is None:
         return pd.DataFrame(columns=EXPANSION_COLUMNS)
     if risky is None:
         risky = open_risk_ids(con, month, scope, bands, trend)
-    params.update({"g_min_util": float(min_utilisation), "g_min_growth": float(min_growth)})
+    if typical is None:
+        typical = typical_expansion_rate(con, month)
+    params.update({"g_min_util": float(min_utilisation), "g_min_growth": float(min_growth),
+                   "g_target": TARGET_UTILISATION, "g_typical": typical})
     users_recent = "gt.users_recent" if users else "CAST(NULL AS DOUBLE)"
     # A new account ramping up is onboarding, not demand: growth counts only for accounts
     # that were in use on every usage date of the baseline window.
     change = ("CASE WHEN gt.baseline_rows >= gt.baseline_dates THEN gt.lvl_change END" if measure
               else "CAST(NULL AS DOUBLE)")
     green = "hb.band = 'green'" if use_bands else "TRUE"
+    typical_sql = "CAST($g_typical AS DOUBLE)" if typical is not None else "CAST(NULL AS DOUBLE)"
+    evidence = [
+        f"CASE WHEN utilisation >= $g_min_util THEN " + template_sql(
+            t("growth.evidence.seats", lang), util="format('{:.0f}%', utilisation * 100)",
+            users="format('{:,.0f}', CAST(active_users AS DOUBLE))",
+            seats="format('{:,.0f}', CAST(seats AS DOUBLE))") + " END",
+        "CASE WHEN usage_change >= $g_min_growth THEN " + template_sql(
+            t("growth.evidence.usage", lang), change="format('{:+.0f}%', usage_change * 100)") + " END",
+    ]
+    if use_bands:
+        evidence.append("CASE WHEN band = 'green' THEN " + template_sql(
+            t("growth.evidence.green", lang),
+            score="CASE WHEN score IS NULL OR isnan(score) THEN '' ELSE format('{:,.0f}', score) END") + " END")
+    if typical is not None:
+        evidence.append("CASE WHEN method = 'typical' THEN " + sql_text(
+            t("growth.evidence.typical", lang, rate=formatting.pct(typical, lang, decimals=0))) + " END")
     with registered(con, bands if use_bands else _empty_bands(), "g_bands") as bview, \
             registered(con, risky, "g_risky") as rview, registered(con, trend, "g_trend") as tview:
         frame = execute(con, f"""
@@ -151,59 +207,43 @@ def expansion_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scop
                 SELECT b.account_id, CAST(b.account_name AS VARCHAR) AS account_name,
                        CAST(b.owner AS VARCHAR) AS owner, b.arr,
                        coalesce(gt.latest_seats, TRY_CAST(b.seats AS DOUBLE)) AS seats,
-                       {users_recent} AS active_users, {change} AS usage_change, hb.band, hb.score
+                       {users_recent} AS active_users, {change} AS usage_change, hb.band,
+                       CAST(hb.score AS DOUBLE) AS score
                 FROM ({base_sql}) b
                 LEFT JOIN {tview} gt USING (account_id)
                 LEFT JOIN {bview} hb USING (account_id)
                 WHERE b.is_active AND b.arr > 0 AND {green}
-                  AND b.account_id NOT IN (SELECT account_id FROM {rview}))
-            SELECT *, active_users / NULLIF(seats, 0) AS utilisation FROM c
-            WHERE active_users / NULLIF(seats, 0) >= $g_min_util OR usage_change >= $g_min_growth""",
-            params).df()
-    if typical is None:
-        typical = typical_expansion_rate(con, month, scope)
-    seat_based = frame["utilisation"].ge(min_utilisation).fillna(False) & frame["seats"].gt(0).fillna(False)
-    need = (frame["active_users"] / TARGET_UTILISATION - frame["seats"]).clip(lower=1)
-    frame["extra_seats"] = need.where(seat_based).apply(lambda v: None if pd.isna(v) else float(-(-v // 1)))
-    per_seat = frame["arr"] / frame["seats"].where(frame["seats"] > 0)
-    seat_arr = frame["extra_seats"].astype("float64") * per_seat
-    typical_arr = frame["arr"] * typical if typical is not None else pd.Series([float("nan")] * len(frame))
-    frame["expansion_arr"] = seat_arr.where(seat_based, typical_arr.to_numpy())
-    frame["method"] = ["seats" if s else ("typical" if typical is not None else None) for s in seat_based]
-    frame["evidence"] = _expansion_evidence(frame, min_utilisation, min_growth, use_bands, typical, lang)
-    frame = frame.sort_values(["expansion_arr", "arr"], ascending=[False, False], na_position="last")
-    return _nullify(frame.reset_index(drop=True)[EXPANSION_COLUMNS])
-
-
-def _expansion_evidence(frame: pd.DataFrame, min_util: float, min_growth: float, use_bands: bool,
-                        typical: float | None, lang: str) -> list[str]:
-    """One sentence per candidate: the signals that put it on the list (translated)."""
-    seats_text, usage_text = t("growth.evidence.seats", lang), t("growth.evidence.usage", lang)
-    green_text = t("growth.evidence.green", lang)
-    typical_text = (t("growth.evidence.typical", lang, rate=formatting.pct(typical, lang, decimals=0))
-                    if typical is not None else None)
-    out = []
-    for util, users, seats, change, band, score, method in zip(
-            frame["utilisation"], frame["active_users"], frame["seats"], frame["usage_change"],
-            frame["band"], frame["score"], frame["method"]):
-        parts = []
-        if pd.notna(util) and util >= min_util:
-            parts.append(seats_text.format(util=f"{util * 100:.0f}%", users=f"{users:,.0f}", seats=f"{seats:,.0f}"))
-        if pd.notna(change) and change >= min_growth:
-            parts.append(usage_text.format(change=f"{change * 100:+.0f}%"))
-        if use_bands and band == "green":
-            parts.append(green_text.format(score="" if pd.isna(score) else f"{score:,.0f}"))
-        if method == "typical" and typical_text:
-            parts.append(typical_text)
-        out.append("; ".join(parts))
-    return out
+                  AND b.account_id NOT IN (SELECT account_id FROM {rview})),
+            u AS (SELECT *, active_users / NULLIF(seats, 0) AS utilisation FROM c
+                  WHERE active_users / NULLIF(seats, 0) >= $g_min_util OR usage_change >= $g_min_growth),
+            -- Seat pressure: the seats that bring utilisation back to the target (at least
+            -- one) at the account's ARR per seat; otherwise ARR x the typical expansion.
+            e AS (SELECT *, coalesce(utilisation >= $g_min_util, FALSE) AND coalesce(seats > 0, FALSE) AS seat_based
+                  FROM u),
+            x AS (SELECT *, CASE WHEN seat_based THEN ceil(greatest(active_users / $g_target - seats, 1)) END
+                              AS extra_seats,
+                         CASE WHEN seat_based THEN 'seats' WHEN {typical_sql} IS NOT NULL THEN 'typical' END AS method
+                  FROM e)
+            SELECT account_id, account_name, owner, arr, seats, active_users, utilisation, usage_change, band,
+                   score, method, extra_seats,
+                   CASE WHEN seat_based THEN extra_seats * (arr / CASE WHEN seats > 0 THEN seats END)
+                        ELSE arr * {typical_sql} END AS expansion_arr,
+                   concat_ws('; ', {', '.join(evidence)}) AS evidence
+            FROM x
+            ORDER BY expansion_arr DESC NULLS LAST, arr DESC NULLS LAST, account_id""", params).df()
+    return _nullify(frame[EXPANSION_COLUMNS])
 
 
 @one_schema_read
 def advocacy_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope: Scope | None = None,
                         min_tenure_months: int = 6, lang: str = "en",
                         bands: pd.DataFrame | None = None, risky: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Promoters to ask for a reference, testimonial or referral (see the module docstring)."""
+    """Promoters to ask for a reference, testimonial or referral (see the module docstring).
+
+    "Large" (ARR at or above the median) compares with every active account of the
+    workspace (:func:`median_active_arr`), so a scoped call lists the same rows and asks as
+    the whole list filtered to the scope. Only the accounts in ``scope`` are read.
+    """
     month = resolve_as_of(con, as_of)
     base_sql, params = account_base_sql(con, scope, month, prefix="ab",
                                         extra_columns=["account_name", "owner", "start_date"])
@@ -216,18 +256,25 @@ def advocacy_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope
     if risky is None:
         risky = open_risk_ids(con, month, scope, bands)
     comment = "arg_max(CAST(comment AS VARCHAR), (date, -score))" if "comment" in column_names(con, "nps") else "NULL"
-    first_sql = _first_revenue_sql(con, within="SELECT account_id FROM ans")
+    # The first month with revenue is only needed where the contract start date is missing.
+    first_sql = _first_revenue_sql(con, within="SELECT account_id FROM b WHERE start_date IS NULL "
+                                               "AND account_id IN (SELECT account_id FROM ans)")
+    scope_sql, scope_params = scope_filter(con, scope)
     end = month_end(month)
-    params.update({"a_end": end, "a_from": add_months(month, -11), "a_month": month,
-                   "a_tenure": int(min_tenure_months)})
+    params.update({**scope_params, "a_end": end, "a_from": add_months(month, -11), "a_month": month,
+                   "a_tenure": int(min_tenure_months), "a_median": median_active_arr(con, month)})
     green = "hb.band = 'green'" if use_bands else "TRUE"
+    promoter = template_sql(t("growth.evidence.promoter", lang), score="format('{:,.0f}', CAST(nps_score AS DOUBLE))",
+                         date="left(CAST(nps_date AS VARCHAR), 10)",
+                         months="format('{:,.0f}', CAST(tenure_months AS DOUBLE))")
+    green_text = sql_text("; " + t("growth.evidence.green_plain", lang)) if use_bands else "''"
     with registered(con, bands if use_bands else _empty_bands(), "a_bands") as bview, \
             registered(con, risky, "a_risky") as rview:
         frame = execute(con, f"""
             WITH ans AS (SELECT account_id, arg_max(score, (date, -score)) AS nps_score,
                                 CAST(max(date) AS DATE) AS nps_date, {comment} AS comment
                          FROM nps WHERE account_id IS NOT NULL AND score IS NOT NULL
-                           AND CAST(date AS DATE) >= $a_from AND CAST(date AS DATE) <= $a_end
+                           AND CAST(date AS DATE) >= $a_from AND CAST(date AS DATE) <= $a_end AND {scope_sql}
                          GROUP BY account_id),
             b AS (SELECT * FROM ({base_sql}) WHERE is_active),
             c AS (SELECT b.account_id, CAST(b.account_name AS VARCHAR) AS account_name,
@@ -235,21 +282,17 @@ def advocacy_candidates(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope
                          nullif(trim(ans.comment), '') AS comment,
                          datediff('month', coalesce(CAST(b.start_date AS DATE), fr.first_month), $a_month)
                            AS tenure_months,
-                         hb.band, b.arr >= (SELECT median(arr) FROM b) AS large
+                         hb.band, b.arr >= $a_median AS large
                   FROM b JOIN ans USING (account_id)
                   LEFT JOIN ({first_sql}) fr USING (account_id)
                   LEFT JOIN {bview} hb USING (account_id)
                   WHERE ans.nps_score >= 9 AND {green}
                     AND b.account_id NOT IN (SELECT account_id FROM {rview}))
-            SELECT * FROM c WHERE tenure_months >= $a_tenure
+            SELECT *, CASE WHEN tenure_months >= 12 AND coalesce(large, FALSE) THEN 'reference'
+                           WHEN comment IS NOT NULL THEN 'testimonial' ELSE 'referral' END AS ask,
+                   concat({promoter}, {green_text}) AS evidence
+            FROM c WHERE tenure_months >= $a_tenure
             ORDER BY nps_score DESC, arr DESC, account_id""", params).df()
-    frame["ask"] = ["reference" if (ten >= 12 and bool(lg)) else ("testimonial" if isinstance(cm, str) else "referral")
-                    for ten, lg, cm in zip(frame["tenure_months"], frame["large"],
-                                           frame["comment"].astype(object).where(frame["comment"].notna(), None))]
-    promoter = t("growth.evidence.promoter", lang)
-    green_text = "; " + t("growth.evidence.green_plain", lang) if use_bands else ""
-    frame["evidence"] = [promoter.format(score=f"{s:,.0f}", date=str(d)[:10], months=f"{m:,.0f}") + green_text
-                         for s, d, m in zip(frame["nps_score"], frame["nps_date"], frame["tenure_months"])]
     return _nullify(frame[ADVOCACY_COLUMNS])
 
 
@@ -331,12 +374,15 @@ def churn_by_nps_category(con: duckdb.DuckDBPyConnection, as_of: Any = None, hor
 def growth_lists(con: duckdb.DuckDBPyConnection, as_of: Any = None, scope: Scope | None = None,
                  lang: str = "en", min_utilisation: float = 0.9, min_growth: float = 0.2,
                  min_tenure_months: int = 6) -> dict[str, Any]:
-    """Expansion and advocacy candidates computed together (one health and risk pass)."""
+    """Expansion and advocacy candidates computed together (one health, usage and risk pass).
+
+    ``{"as_of", "expansion", "advocacy", "typical_expansion", "health_available"}``;
+    ``typical_expansion`` is the workspace's (see :func:`expansion_candidates`)."""
     month = resolve_as_of(con, as_of)
     bands = account_bands(con, month, scope) if month is not None else None
-    trend = usage_trends(con, month) if month is not None else None
+    trend = usage_trends(con, month, scope) if month is not None else None
     risky = open_risk_ids(con, month, scope, bands, trend) if month is not None else None
-    typical = typical_expansion_rate(con, month, scope)
+    typical = typical_expansion_rate(con, month)
     return {
         "as_of": month,
         "expansion": expansion_candidates(con, month, scope, min_utilisation, min_growth, lang,

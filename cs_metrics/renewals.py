@@ -29,6 +29,7 @@ Definitions (docs/metrics.md, "Renewals and committed revenue"):
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 import duckdb
@@ -40,7 +41,7 @@ from cs_metrics.risk import TERM_MONTHS, next_renewal_sql
 from cs_metrics.scope import Scope
 from cs_metrics.segments import (
     BANDS, _empty_bands, account_bands, account_base_sql, add_months, column_names, execute,
-    has_table, month_end, one_schema_read, registered, resolve_as_of, revenue_source,
+    has_table, month_end, one_schema_read, registered, resolve_as_of, revenue_source, scope_filter, to_month,
 )
 
 Z_95 = 1.959963984540054
@@ -98,32 +99,26 @@ def renewal_events(con: duckdb.DuckDBPyConnection, as_of: Any = None, lookback_m
     if (month is None or monthly is None or not has_table(con, "accounts")
             or "renewal_date" not in column_names(con, "accounts")):
         return None
-    scope_sql, scope_params = (scope or Scope()).account_filter(con)
+    scope_sql, scope_params = scope_filter(con, scope)
     # A renewal is decided once the month 30 days after it is in the data.
     last = min(month, resolve_as_of(con) or month)
-    params = {**scope_params, "rn_lo": add_months(month, -lookback_months + 1), "rn_hi": month_end(month),
-              "rn_last": last, "rn_term": int(term_months)}
-    names_frame, bands_frame, band_names_frame = _history_frames(segments.health_history(con, scope))
-    with registered(con, names_frame, "rn_names") as names, registered(con, bands_frame, "rn_bands") as bands, \
-            registered(con, band_names_frame, "rn_band_names") as band_names:
-        return _events(con, monthly, scope_sql, params, names, bands, band_names)
-
-
-def _events(con: duckdb.DuckDBPyConnection, monthly: str, scope_sql: str, params: dict[str, Any],
-            names: str, bands: str, band_names: str) -> pd.DataFrame:
-    """The events query of :func:`renewal_events`, with the band history's views in hand."""
-    # Joining the few renewal events to the monthly rows (and summing there) is much cheaper
-    # than first grouping millions of MRR rows by account and month.
+    lo = add_months(month, -lookback_months + 1)
+    params = {**scope_params, "rn_lo": lo, "rn_hi": month_end(month), "rn_last": last,
+              "rn_first": add_months(to_month(lo), -1), "rn_term": int(term_months)}
+    # Renewal dates are stepped back a term at a time from the recorded one, into the
+    # window. The step back stops at the account's first paid month in the definition; an
+    # event needs MRR > 0 in the month before it, which already implies that, so the MRR
+    # table is only read for the months around the events (once, for the month before and
+    # the month after together), never scanned whole for first months.
     events = execute(con, f"""
-        WITH m AS {monthly},
-        first AS (SELECT account_id, min(month) AS first_month FROM m WHERE mrr > 0 GROUP BY account_id),
+        WITH m AS NOT MATERIALIZED {monthly},
         latest AS (SELECT account_id, max(CAST(renewal_date AS DATE)) AS renewal_date FROM accounts
                    WHERE account_id IS NOT NULL AND renewal_date IS NOT NULL AND {scope_sql}
                    GROUP BY account_id),
-        stepped AS (SELECT l.account_id, l.renewal_date,
-                           unnest(range(0, greatest(0, datediff('month', f.first_month,
-                                 CAST(date_trunc('month', l.renewal_date) AS DATE)) // $rn_term) + 1)) AS k
-                    FROM latest l JOIN first f USING (account_id)),
+        stepped AS (SELECT account_id, renewal_date,
+                           unnest(range(0, greatest(0, datediff('month', $rn_lo,
+                                 CAST(date_trunc('month', renewal_date) AS DATE)) // $rn_term) + 1)) AS k
+                    FROM latest),
         due AS (SELECT account_id,
                        CAST(renewal_date - to_months(CAST(k * $rn_term AS INTEGER)) AS DATE) AS renewal_date
                 FROM stepped),
@@ -131,51 +126,81 @@ def _events(con: duckdb.DuckDBPyConnection, monthly: str, scope_sql: str, params
                           CAST(date_trunc('month', renewal_date) - INTERVAL 1 MONTH AS DATE) AS before_month,
                           CAST(date_trunc('month', renewal_date + INTERVAL 30 DAY) AS DATE) AS after_month
                    FROM due WHERE renewal_date BETWEEN $rn_lo AND $rn_hi),
-        before AS (SELECT j.account_id, j.renewal_date, any_value(j.before_month) AS before_month,
-                          sum(m.mrr) AS mrr
-                   FROM judged j JOIN m ON m.account_id = j.account_id AND m.month = j.before_month
-                   WHERE j.after_month <= $rn_last GROUP BY j.account_id, j.renewal_date),
-        after AS (SELECT j.account_id, j.renewal_date, sum(m.mrr) AS mrr
-                  FROM judged j JOIN m ON m.account_id = j.account_id AND m.month = j.after_month
-                  GROUP BY j.account_id, j.renewal_date)
-        SELECT b.account_id, b.renewal_date, 12 * b.mrr AS arr_before, coalesce(a.mrr, 0) > 0 AS renewed,
-               coalesce(bn.band, 'unscored') AS band
-        FROM before b LEFT JOIN after a USING (account_id, renewal_date)
-        LEFT JOIN {names} n ON n.account_id = b.account_id
-        LEFT JOIN {bands} hb ON hb.code = n.code
-             AND hb.month_ix = year(b.before_month) * 12 + month(b.before_month) - 1
-        LEFT JOIN {band_names} bn ON bn.band_code = hb.band_code
-        WHERE b.mrr > 0
-        ORDER BY b.renewal_date, b.account_id""", params).df()
+        looks AS (SELECT account_id, renewal_date, before_month AS month, TRUE AS is_before
+                  FROM judged WHERE after_month <= $rn_last
+                  UNION ALL
+                  SELECT account_id, renewal_date, after_month AS month, FALSE AS is_before
+                  FROM judged WHERE after_month <= $rn_last),
+        val AS (SELECT l.account_id, l.renewal_date, min(l.month) AS before_month,
+                       sum(m.mrr) FILTER (WHERE l.is_before) AS mrr_before,
+                       sum(m.mrr) FILTER (WHERE NOT l.is_before) AS mrr_after
+                FROM looks l
+                JOIN (SELECT * FROM m WHERE month >= $rn_first AND month <= $rn_last AND {scope_sql}) m
+                  ON m.account_id = l.account_id AND m.month = l.month
+                GROUP BY l.account_id, l.renewal_date)
+        SELECT account_id, renewal_date, 12 * mrr_before AS arr_before, coalesce(mrr_after, 0) > 0 AS renewed,
+               before_month
+        FROM val WHERE mrr_before > 0
+        ORDER BY renewal_date, account_id""", params).df()
+    events["band"] = _bands_before(segments.health_history(con), events["account_id"], events["before_month"])
     return events[["account_id", "renewal_date", "arr_before", "renewed", "band"]]
 
 
-def _history_frames(history: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The band history as integer frames DuckDB reads without copying: (code, account_id),
-    (code, month_ix, band_code) and (band_code, band). Millions of account-months join fast
-    on integers; as strings they would first have to be converted."""
-    if history is None or history.empty:
-        return (pd.DataFrame({"code": np.array([], dtype=np.int64), "account_id": np.array([], dtype=object)}),
-                pd.DataFrame({"code": np.array([], dtype=np.int64), "month_ix": np.array([], dtype=np.int64),
-                              "band_code": np.array([], dtype=np.int64)}),
-                pd.DataFrame({"band_code": np.array([], dtype=np.int64), "band": np.array([], dtype=object)}))
-    accounts, account_names = _codes(history["account_id"])
-    bands, band_names = _codes(history["band"])
-    months = history["month"].to_numpy().astype("datetime64[M]").astype(np.int64) + 1970 * 12
-    return (pd.DataFrame({"code": np.arange(len(account_names), dtype=np.int64),
-                          "account_id": np.asarray(account_names, dtype=object)}),
-            pd.DataFrame({"code": accounts.astype(np.int64), "month_ix": months,
-                          "band_code": bands.astype(np.int64)}),
-            pd.DataFrame({"band_code": np.arange(len(band_names), dtype=np.int64),
-                          "band": np.asarray(band_names, dtype=object)}))
+# The band history as an (account × month) matrix of band codes, per history object: the
+# renewal events look up ~100k (account, month) pairs in millions of account-months.
+_LOOKUP_MEMO: dict[int, tuple[Any, tuple]] = {}
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Integer codes and the names they stand for (a categorical's own codes when it is one)."""
+def _band_matrix(history: pd.DataFrame) -> tuple[pd.Index, int, np.ndarray, np.ndarray]:
+    """(account index, first month index, band code matrix [-1 = unscored], band names)."""
+    held = _LOOKUP_MEMO.get(id(history))
+    if held is not None and held[0]() is history:
+        return held[1]
+    accounts, account_index = _codes(history["account_id"])
+    bands, band_index = _codes(history["band"])
+    months = _month_index(history["month"])
+    first = int(months.min())
+    matrix = np.full((len(account_index), int(months.max()) - first + 1), -1, dtype=np.int16)
+    valid = accounts >= 0
+    matrix[accounts[valid], months[valid] - first] = bands[valid]
+    names = np.asarray([str(b) for b in band_index] + ["unscored"], dtype=object)
+    result = (account_index, first, matrix, names)
+    _LOOKUP_MEMO.clear()  # one history at a time: each can be a few MB
+    _LOOKUP_MEMO[id(history)] = (weakref.ref(history), result)
+    return result
+
+
+def _month_index(months: pd.Series) -> np.ndarray:
+    """year × 12 + month − 1 of each date (worked out once per distinct date: a history has
+    millions of rows but a few dozen months)."""
+    codes, uniques = pd.factorize(pd.to_datetime(months).to_numpy())
+    stamps = pd.DatetimeIndex(uniques)
+    return (stamps.year * 12 + stamps.month - 1).to_numpy().astype(np.int64)[codes]
+
+
+def _bands_before(history: pd.DataFrame | None, accounts: pd.Series, months: pd.Series) -> np.ndarray:
+    """The band of each (account, month), 'unscored' where the history has none."""
+    if history is None or history.empty or accounts.empty:
+        return np.full(len(accounts), "unscored", dtype=object)
+    index, first, matrix, names = _band_matrix(history)
+    rows = index.get_indexer(accounts.astype(str))
+    cols = _month_index(months) - first
+    known = (rows >= 0) & (cols >= 0) & (cols < matrix.shape[1])
+    codes = np.full(len(accounts), -1, dtype=np.int64)
+    codes[known] = matrix[rows[known], cols[known]]
+    return names[codes]  # code -1 picks the trailing 'unscored'
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and the index of the values they stand for, as text (a categorical's own
+    codes when it is one)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(), [str(c) for c in values.cat.categories]
+        categories = values.cat.categories
+        if categories.dtype != object and not pd.api.types.is_string_dtype(categories.dtype):
+            categories = categories.astype(str)
+        return values.cat.codes.to_numpy().astype(np.int64), pd.Index(categories)
     codes, uniques = pd.factorize(values.astype(str))
-    return codes, [str(u) for u in uniques]
+    return codes.astype(np.int64), pd.Index(uniques)
 
 
 def renewal_rates(events: pd.DataFrame | None) -> pd.DataFrame:

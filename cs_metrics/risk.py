@@ -40,6 +40,7 @@ the ARR of the ``red_health`` reason.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -52,7 +53,8 @@ from cs_metrics.i18n import t
 from cs_metrics.scope import Scope, quote_ident
 from cs_metrics.segments import (
     _empty_bands, _nullify, account_bands, account_base_sql, column_names, execute, has_table,
-    level_measure, month_end, one_schema_read, read_setting, registered, resolve_as_of, usage_trend_sql,
+    level_measure, month_end, one_schema_read, read_setting, registered, resolve_as_of, scope_filter,
+    sql_text, template_sql, usage_trend_sql,
 )
 
 SETTING_RULES = "risk.rules"
@@ -83,7 +85,6 @@ _TRUE = ("true", "yes", "y", "1", "是", "overdue", "t")
 _MANUAL_RED = ("red", "红", "红色")
 
 REASON_COLUMNS = ["account_id", "code", "value", "extra", "note", "arr"]
-_EMPTY = pd.DataFrame({"account_id": pd.Series([], dtype="object")})
 REGISTER_COLUMNS = ["account_id", "account_name", "owner", "segment", "arr", "band", "renewal_date",
                     "reason_count", "reason_codes", "reasons"]
 
@@ -152,16 +153,21 @@ def _overdue_sql(acols: set[str], days_param: str) -> tuple[str, str, str] | Non
 
 
 def _reason_queries(con: duckdb.DuckDBPyConnection, rules: dict[str, dict[str, Any]], month: dt.date,
-                    bands_view: str, has_bands: bool,
-                    trend_view: str | None = None) -> tuple[list[str], dict[str, Any]]:
-    """One SELECT (account_id, code, value, extra, note) per applicable enabled rule.
+                    bands_view: str, has_bands: bool, trend_view: str | None = None,
+                    scope: Scope | None = None) -> tuple[list[str], dict[str, Any], list[str]]:
+    """One SELECT (account_id, code, value, extra, note) per applicable enabled rule, their
+    parameters, and the CTEs they read (``name AS (…)``, to put in front of the query).
 
     ``trend_view`` names an already computed usage trend (with ``lvl_*`` columns of the
     level measure), so a caller that needs the trend too scans the usage table once.
+    Every table is read for the accounts in ``scope`` only, before anything is grouped,
+    so a one-account call reads one account's rows.
     """
     end = month_end(month)
-    params: dict[str, Any] = {"rk_end": end, "rk_end_ts": dt.datetime.combine(end, dt.time.max)}
+    in_scope, scope_params = scope_filter(con, scope)
+    params: dict[str, Any] = {"rk_end": end, "rk_end_ts": dt.datetime.combine(end, dt.time.max), **scope_params}
     parts: list[str] = []
+    ctes: list[str] = []
     acols = set(column_names(con, "accounts"))
 
     def on(code: str) -> bool:
@@ -173,20 +179,22 @@ def _reason_queries(con: duckdb.DuckDBPyConnection, rules: dict[str, dict[str, A
 
     if on("red_health") and has_bands:
         part("red_health", f"SELECT account_id, score AS value, NULL AS extra, NULL AS note "
-                           f"FROM {bands_view} WHERE band = 'red'")
+                           f"FROM {bands_view} WHERE band = 'red' AND {in_scope}")
     if on("manual_red") and "manual_health" in acols:
         values = ", ".join(f"'{v}'" for v in _MANUAL_RED)
         part("manual_red", f"SELECT account_id, NULL AS value, NULL AS extra, NULL AS note FROM accounts a "
-                           f"WHERE lower(trim(CAST(manual_health AS VARCHAR))) IN ({values})")
+                           f"WHERE lower(trim(CAST(manual_health AS VARCHAR))) IN ({values}) AND {in_scope}")
     if on("notice") and "status" in acols:
         part("notice", "SELECT account_id, NULL AS value, NULL AS extra, NULL AS note FROM accounts "
-                       "WHERE lower(trim(CAST(status AS VARCHAR))) IN ('notice', 'cancelling', '已提出解约')")
+                       "WHERE lower(trim(CAST(status AS VARCHAR))) IN ('notice', 'cancelling', '已提出解约') "
+                       f"AND {in_scope}")
     measure = level_measure(con)
     if on("usage_drop") and measure:
         if trend_view is not None:
             trend_sql, trend_params = f"SELECT * FROM {trend_view}", {}
         else:
-            trend_sql, trend_params = usage_trend_sql(con, {"lvl": measure}, month, prefix="rk_trend")
+            trend_sql, trend_params = usage_trend_sql(con, {"lvl": measure}, month, prefix="rk_trend",
+                                                      scope=scope)
         if trend_sql:
             params.update(trend_params)
             params["rk_min_drop"] = float(rules["usage_drop"]["min_drop"])
@@ -199,14 +207,20 @@ def _reason_queries(con: duckdb.DuckDBPyConnection, rules: dict[str, dict[str, A
                           "CAST(max(CAST(date AS DATE)) AS VARCHAR) AS note FROM nps "
                           "WHERE account_id IS NOT NULL AND score IS NOT NULL "
                           "AND CAST(date AS DATE) > $rk_nps_from AND CAST(date AS DATE) <= $rk_end "
-                          "GROUP BY account_id HAVING arg_max(score, (date, -score)) <= 6")
-    open_sql = _open_tickets_sql(con)
-    if open_sql and on("p1_open") and "priority_rank" in column_names(con, "tickets"):
+                          f"AND {in_scope} GROUP BY account_id HAVING arg_max(score, (date, -score)) <= 6")
+    open_sql = _open_tickets_sql(con, in_scope)
+    p1 = open_sql and on("p1_open") and "priority_rank" in column_names(con, "tickets")
+    aging = open_sql and on("ticket_aging")
+    if p1 and aging:
+        # Both rules read the open tickets: read them once.
+        ctes.append(f"open_tickets AS MATERIALIZED ({open_sql})")
+        open_sql = "SELECT * FROM open_tickets"
+    if p1:
         params["rk_min_p1"] = int(rules["p1_open"]["min_tickets"])
         part("p1_open", f"SELECT account_id, count(*) AS value, max(age_days) AS extra, NULL AS note "
                         f"FROM ({open_sql}) WHERE priority_rank = 1 GROUP BY account_id "
                         f"HAVING count(*) >= $rk_min_p1")
-    if open_sql and on("ticket_aging"):
+    if aging:
         params["rk_age"] = int(rules["ticket_aging"]["days"])
         part("ticket_aging", f"SELECT account_id, count(*) AS value, max(age_days) AS extra, NULL AS note "
                              f"FROM ({open_sql}) WHERE age_days > $rk_age GROUP BY account_id")
@@ -215,7 +229,7 @@ def _reason_queries(con: duckdb.DuckDBPyConnection, rules: dict[str, dict[str, A
         nxt = next_renewal_sql("CAST(a.renewal_date AS DATE)", "rk_end")
         part("renewal_soon", f"SELECT a.account_id, datediff('day', $rk_end, nr) AS value, NULL AS extra, "
                              f"coalesce(hb.band, 'unscored') AS note "
-                             f"FROM (SELECT account_id, {nxt} AS nr FROM accounts a) a "
+                             f"FROM (SELECT account_id, {nxt} AS nr FROM accounts a WHERE {in_scope}) a "
                              f"LEFT JOIN {bands_view} hb USING (account_id) "
                              f"WHERE nr <= $rk_renew_by AND hb.band IS DISTINCT FROM 'green'")
     overdue = _overdue_sql(acols, "rk_overdue_days") if on("overdue") else None
@@ -224,12 +238,13 @@ def _reason_queries(con: duckdb.DuckDBPyConnection, rules: dict[str, dict[str, A
         params["rk_overdue_days"] = float(rules["overdue"]["days"])
         value = f"TRY_CAST(a.{quote_ident(column)} AS DOUBLE)" if kind == "days" else "NULL"
         part("overdue", f"SELECT account_id, {value} AS value, NULL AS extra, "
-                        f"CAST(a.{quote_ident(column)} AS VARCHAR) AS note FROM accounts a WHERE {condition}")
-    return parts, params
+                        f"CAST(a.{quote_ident(column)} AS VARCHAR) AS note FROM accounts a "
+                        f"WHERE {condition} AND {in_scope}")
+    return parts, params, ctes
 
 
-def _open_tickets_sql(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Tickets open at the as-of date ($rk_end_ts) with their age in days."""
+def _open_tickets_sql(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> str | None:
+    """Tickets open at the as-of date ($rk_end_ts) with their age in days (``where``: the scope)."""
     if not has_table(con, "tickets"):
         return None
     cols = set(column_names(con, "tickets"))
@@ -243,7 +258,7 @@ def _open_tickets_sql(con: duckdb.DuckDBPyConnection) -> str | None:
         still_open = status_open
     return (f"SELECT account_id, {rank}, datediff('day', CAST(created_at AS TIMESTAMP), $rk_end_ts) AS age_days "
             f"FROM tickets WHERE account_id IS NOT NULL AND CAST(created_at AS TIMESTAMP) <= $rk_end_ts "
-            f"AND {still_open}")
+            f"AND {still_open} AND {where}")
 
 
 # The register ------------------------------------------------------------------------
@@ -268,14 +283,15 @@ def risk_reasons(con: duckdb.DuckDBPyConnection, as_of: Any = None, rules: dict[
     if bands is None:
         bands = account_bands(con, month, scope)
     with registered(con, bands if bands is not None else _empty_bands(), "rk_bands") as view, \
-            registered(con, trend if trend is not None else _EMPTY, "rk_trend_given") as trend_view:
-        parts, params = _reason_queries(con, applied, month, view, bands is not None,
-                                        trend_view if trend is not None else None)
+            contextlib.ExitStack() as stack:
+        trend_view = stack.enter_context(registered(con, trend, "rk_trend_given")) if trend is not None else None
+        parts, params, ctes = _reason_queries(con, applied, month, view, bands is not None, trend_view, scope)
         if not parts:
             return pd.DataFrame(columns=REASON_COLUMNS)
         order = "CASE r.code " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(RULE_CODES)) + " END"
+        shared = "".join(c + ", " for c in ctes)
         frame = execute(
-            con, f"""WITH b AS (SELECT account_id, arr FROM ({base_sql}) WHERE is_active),
+            con, f"""WITH {shared}b AS (SELECT account_id, arr FROM ({base_sql}) WHERE is_active),
                      r AS ({' UNION ALL '.join(parts)})
                 SELECT r.account_id, r.code, r.value, r.extra, r.note, b.arr
                 FROM r JOIN b USING (account_id)
@@ -368,38 +384,81 @@ def risk_register(con: duckdb.DuckDBPyConnection, as_of: Any = None, rules: dict
     return register_from_reasons(con, reasons, month, bands, lang)
 
 
+def _template_sql(key: str, lang: str, **fields: str) -> str:
+    """The translated sentence ``key`` as a SQL expression (see :func:`segments.template_sql`)."""
+    return template_sql(t(key, lang), **fields)
+
+
+def _missing_sql(expr: str) -> str:
+    return f"(({expr}) IS NULL OR isnan({expr}))"
+
+
+def _number_sql(expr: str, lang: str, decimals: int = 0) -> str:
+    """:func:`cs_metrics.formatting.number` in SQL (DuckDB's format() rounds as Python does)."""
+    value = f"CAST({expr} AS DOUBLE)"
+    return (f"CASE WHEN {_missing_sql(value)} THEN {sql_text(t('common.na', lang))} "
+            f"WHEN isinf({value}) THEN {sql_text(t('common.unbounded', lang))} "
+            f"ELSE format('{{:,.{decimals}f}}', {value}) END")
+
+
+def _pct_sql(expr: str, lang: str, decimals: int = 0) -> str:
+    """:func:`cs_metrics.formatting.pct` in SQL."""
+    value = f"CAST({expr} AS DOUBLE)"
+    return (f"CASE WHEN {_missing_sql(value)} THEN {sql_text(t('common.na', lang))} "
+            f"ELSE format('{{:.{decimals}f}}%', {value} * 100) END")
+
+
+def sentence_sql(lang: str = "en", measure: str | None = None, alias: str = "r") -> str:
+    """:func:`describe_reason` as one SQL expression over a reasons relation ``alias``
+    (columns code, value, extra, note), so a whole register is worded in the query that
+    groups it: the same sentences, with no Python per reason (a test checks they agree)."""
+    code, value, extra, note = (f"{alias}.{c}" for c in ("code", "value", "extra", "note"))
+    empty = "''"
+    band = "CASE " + " ".join(f"WHEN {note} = '{b}' THEN {sql_text(t(f'band.{b}', lang))}"
+                              for b in ("green", "yellow", "red")) + f" ELSE {sql_text(t('band.unscored', lang))} END"
+    whens = {
+        "red_health": _template_sql("risk.reason.red_health", lang, score=_number_sql(value, lang)),
+        "usage_drop": _template_sql("risk.reason.usage_drop", lang, drop=_pct_sql(value, lang),
+                                    before=_number_sql(extra, lang, 1),
+                                    now=_number_sql(f"TRY_CAST({note} AS DOUBLE)", lang, 1),
+                                    measure=sql_text(_measure_label(measure, lang))),
+        "detractor": _template_sql("risk.reason.detractor", lang, score=_number_sql(value, lang),
+                                   date=f"left(coalesce({note}, {empty}), 10)"),
+        "p1_open": _template_sql("risk.reason.p1_open", lang, n=_number_sql(value, lang),
+                                 days=_number_sql(extra, lang)),
+        "ticket_aging": _template_sql("risk.reason.ticket_aging", lang, n=_number_sql(value, lang),
+                                      days=_number_sql(extra, lang)),
+        "renewal_soon": _template_sql("risk.reason.renewal_soon", lang, days=_number_sql(value, lang), band=band),
+        "overdue": (f"CASE WHEN NOT {_missing_sql(f'CAST({value} AS DOUBLE)')} THEN "
+                    f"{_template_sql('risk.reason.overdue_days', lang, days=_number_sql(value, lang))} "
+                    f"ELSE {_template_sql('risk.reason.overdue', lang, status=f'coalesce({note}, {empty})')} END"),
+    }
+    cases = " ".join(f"WHEN {code} = '{c}' THEN {whens[c] if c in whens else sql_text(t(f'risk.reason.{c}', lang))}"
+                     for c in RULE_CODES)
+    return f"CASE {cases} ELSE concat('risk.reason.', {code}) END"
+
+
 @one_schema_read
 def register_from_reasons(con: duckdb.DuckDBPyConnection, reasons: pd.DataFrame, month: dt.date | None,
                           bands: pd.DataFrame | None, lang: str = "en") -> pd.DataFrame:
-    """The register (see :func:`risk_register`) from already computed reasons."""
+    """The register (see :func:`risk_register`) from already computed reasons, worded and
+    grouped per account in one query."""
     if reasons.empty or month is None:
         return pd.DataFrame(columns=REGISTER_COLUMNS)
-    measure = level_measure(con)
-    # Many reasons share their numbers (a notice, 30 days to renewal, an NPS of 5): word each
-    # distinct one once in Python, and leave the per-account work to DuckDB.
-    keys = ["code", "value", "extra", "note"]
-    distinct = reasons[keys].drop_duplicates()
-    worded = distinct.assign(
-        sentence=[describe_reason(code, _none(value), _none(extra), _none(note), lang=lang, measure=measure)
-                  for code, value, extra, note in zip(*(distinct[k] for k in keys))],
-        o=distinct["code"].map({c: i for i, c in enumerate(RULE_CODES)}))
     acols = set(column_names(con, "accounts"))
     labels = ", ".join(f"CAST(a.{c} AS VARCHAR) AS {c}" if c in acols else f"CAST(NULL AS VARCHAR) AS {c}"
                        for c in ("account_name", "owner", "segment"))
     renewal = (next_renewal_sql("CAST(a.renewal_date AS DATE)", "lbl_end") if "renewal_date" in acols
                else "CAST(NULL AS DATE)")
-    with registered(con, reasons[["account_id", *keys, "arr"]], "rk_reasons") as rview, \
-            registered(con, worded, "rk_worded") as wview, \
+    order = "CASE r.code " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(RULE_CODES)) + " END"
+    with registered(con, reasons[["account_id", "code", "value", "extra", "note", "arr"]], "rk_reasons") as rview, \
             registered(con, bands if bands is not None else _empty_bands(), "rk_reg_bands") as bview:
         frame = execute(con, f"""
             WITH g AS (
                 SELECT r.account_id, any_value(r.arr) AS arr, count(*) AS reason_count,
-                       string_agg(r.code, ', ' ORDER BY w.o) AS reason_codes,
-                       string_agg(w.sentence, '; ' ORDER BY w.o) AS reasons
-                FROM {rview} r JOIN {wview} w
-                  ON w.code = r.code AND w.value IS NOT DISTINCT FROM r.value
-                 AND w.extra IS NOT DISTINCT FROM r.extra AND w.note IS NOT DISTINCT FROM r.note
-                GROUP BY r.account_id),
+                       string_agg(r.code, ', ' ORDER BY {order}) AS reason_codes,
+                       string_agg({sentence_sql(lang, level_measure(con))}, '; ' ORDER BY {order}) AS reasons
+                FROM {rview} r GROUP BY r.account_id),
             a AS (SELECT account_id, {labels}, {renewal} AS renewal_date
                   FROM accounts a WHERE account_id IN (SELECT account_id FROM g)
                   QUALIFY row_number() OVER (PARTITION BY account_id) = 1)

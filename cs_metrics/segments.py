@@ -46,6 +46,7 @@ import math
 import re
 import threading
 import uuid
+import weakref
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -84,8 +85,9 @@ USUAL_SHARE = 0.75
 
 
 # Schema -----------------------------------------------------------------------------
-_SCHEMA: contextvars.ContextVar[tuple[Any, dict[str, dict[str, str]]] | None] = contextvars.ContextVar(
-    "polaris_segments_schema", default=None)
+# (connection, schema, facts read once per call such as the file and data version).
+_SCHEMA: contextvars.ContextVar[tuple[Any, dict[str, dict[str, str]], dict[str, Any]] | None] = \
+    contextvars.ContextVar("polaris_segments_schema", default=None)
 
 
 def _read_schema(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
@@ -115,7 +117,7 @@ def one_schema_read(func: Callable) -> Callable:
         held = _SCHEMA.get()
         if held is not None and held[0] is con:
             return func(con, *args, **kwargs)
-        token = _SCHEMA.set((con, _read_schema(con)))
+        token = _SCHEMA.set((con, _read_schema(con), {}))
         try:
             return func(con, *args, **kwargs)
         finally:
@@ -136,6 +138,42 @@ def is_numeric(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
     kind = schema(con).get(table, {}).get(column, "")
     return kind.startswith(("DOUBLE", "FLOAT", "REAL", "INT", "BIGINT", "SMALLINT", "TINYINT",
                             "HUGEINT", "DECIMAL", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT"))
+
+
+def scope_filter(con: duckdb.DuckDBPyConnection, scope: Scope | None,
+                 column: str = "account_id") -> tuple[str, dict[str, Any]]:
+    """:meth:`Scope.account_filter` checked against the schema already read for this call.
+
+    The same condition (``"TRUE"`` for no scope, else ``column IN (SELECT account_id FROM
+    accounts WHERE …)`` with parameters ``$scope_N``, so it can be repeated inside one
+    query): it goes into every scan of an account's rows (usage, tickets, NPS, MRR) before
+    they are grouped, so a one-account call reads only that account's rows. A scope that
+    names account ids also gets ``CAST(column AS VARCHAR) IN (ids)`` in front, a filter the
+    scan applies to the column itself. ``column`` may be qualified (``u.account_id``).
+    """
+    scope = scope or Scope()
+    if scope.is_empty:
+        return "TRUE", {}
+    known = set(column_names(con, "accounts"))
+    clauses, params, id_marks = [], {}, []
+    for col, values in scope.filters:
+        if col not in known:
+            raise InputError(f"Filter column '{col}' is not a column of the accounts table.")
+        marks = []
+        for value in values:
+            name = f"scope_{len(params)}"
+            params[name] = value
+            marks.append(f"${name}")
+        clauses.append(f"CAST({quote_ident(col)} AS VARCHAR) IN ({', '.join(marks)})")
+        if col == "account_id":
+            id_marks = marks
+    target = ".".join(quote_ident(part) for part in column.split("."))
+    sql = f"{target} IN (SELECT account_id FROM accounts WHERE {' AND '.join(clauses)})"
+    if id_marks:
+        # Named accounts (Account 360 asks for one): the same ids also as a plain filter on
+        # the column, which the scan applies before it reads anything else of a row.
+        sql = f"(CAST({target} AS VARCHAR) IN ({', '.join(id_marks)}) AND {sql})"
+    return sql, params
 
 
 # Tiers ---------------------------------------------------------------------------------
@@ -273,29 +311,33 @@ def _rfm_sql(con: duckdb.DuckDBPyConnection, scope: Scope | None, as_of: Any,
     seats_expr = "NULLIF(coalesce(us.seats, b.seats), 0)" if "seats" in ucols else "NULLIF(b.seats, 0)"
     seats_sql = ("arg_max(seats, date) FILTER (WHERE seats IS NOT NULL)" if "seats" in ucols
                  else "CAST(NULL AS DOUBLE)")
-    params = {**params, f"{prefix}_end": end, f"{prefix}_asof_end": month_end(month),
+    scope_sql, scope_params = scope_filter(con, scope)
+    params = {**params, **scope_params, f"{prefix}_end": end, f"{prefix}_asof_end": month_end(month),
               f"{prefix}_from": end - dt.timedelta(days=RFM_WINDOW_DAYS),
               f"{prefix}_usual_from": end - dt.timedelta(days=USUAL_WINDOW_DAYS),
-              f"{prefix}_usual_share": USUAL_SHARE}
+              f"{prefix}_usual_share": USUAL_SHARE,
+              f"{prefix}_dates": usage_dates(con, end - dt.timedelta(days=RFM_WINDOW_DAYS), end)}
     act, frq, p = quote_ident(activity), quote_ident(freq_measure), prefix
-    window = f"account_id IS NOT NULL AND date > ${p}_usual_from AND date <= ${p}_end"
+    seats_col = ", seats" if "seats" in ucols else ""
     # Usage rows are read as they come (one per account and date in the usual export):
     # grouping millions of rows by (account, date) first would cost more than the rest.
+    # The window's rows are read once (only the accounts in scope); the usual level and
+    # the last date at it are both taken from that one read.
     sql = f"""
         WITH b AS (SELECT * FROM ({base_sql}) WHERE is_active),
-        dates AS (SELECT count(DISTINCT date) AS n FROM usage WHERE date > ${p}_from AND date <= ${p}_end),
-        us AS (SELECT account_id, avg({act}) AS usual,
-                      sum({frq}) FILTER (WHERE date > ${p}_from) AS volume, {seats_sql} AS seats,
-                      max(date) FILTER (WHERE {act} > 0) AS last_active
-               FROM usage WHERE {window} GROUP BY account_id),
+        u AS MATERIALIZED (SELECT account_id, date, {act} AS act, {frq} AS frq{seats_col} FROM usage
+               WHERE account_id IS NOT NULL AND date > ${p}_usual_from AND date <= ${p}_end AND {scope_sql}),
+        us AS (SELECT account_id, avg(act) AS usual,
+                      sum(frq) FILTER (WHERE date > ${p}_from) AS volume, {seats_sql} AS seats,
+                      max(date) FILTER (WHERE act > 0) AS last_active
+               FROM u GROUP BY account_id),
         rec AS (SELECT u.account_id, max(u.date) AS last_usual
-                FROM usage u JOIN us USING (account_id)
-                WHERE u.date > ${p}_usual_from AND u.date <= ${p}_end
-                  AND u.{act} > 0 AND u.{act} >= ${p}_usual_share * us.usual
+                FROM u JOIN us USING (account_id)
+                WHERE u.act > 0 AND u.act >= ${p}_usual_share * us.usual
                 GROUP BY u.account_id),
         x AS (SELECT b.account_id, b.arr,
                      datediff('day', coalesce(rec.last_usual, us.last_active), ${p}_asof_end) AS recency_days,
-                     coalesce(us.volume, 0) / NULLIF((SELECT n FROM dates), 0)
+                     coalesce(us.volume, 0) / NULLIF(${p}_dates, 0)
                        / coalesce({seats_expr}, 1) AS frequency
               FROM b LEFT JOIN us USING (account_id) LEFT JOIN rec USING (account_id)),
         nt AS (SELECT *,
@@ -433,43 +475,57 @@ def segment_table(con: duckdb.DuckDBPyConnection, by: str = "tier", as_of: Any =
         extra.append(by)
         seg_now = seg_start = f"CAST(b.{quote_ident(by)} AS VARCHAR)"
         rfm_join = ""
-    base_sql, base_params = account_base_sql(con, scope, month, start=start, extra_columns=extra)
+    with_cohort = by != "rfm" and has_revenue(con)
+    # RFM rows have no retention figures, so they need no revenue at the window start.
+    base_sql, base_params = account_base_sql(con, scope, month, start=start if by != "rfm" else None,
+                                             extra_columns=extra)
     if base_sql is None:
         return pd.DataFrame(columns=out_cols)
     params.update(base_params)
     owner = "b.owner" if "owner" in extra else "CAST(NULL AS VARCHAR)"
     bands = account_bands(con, month, scope)
+    scope_sql, scope_params = scope_filter(con, scope)
+    params.update(scope_params)
     nps_sql = ("SELECT account_id, arg_max(score, date) AS score FROM nps WHERE account_id IS NOT NULL "
-               "AND score IS NOT NULL AND date > $seg_nps_from AND date <= $seg_asof_end GROUP BY account_id"
+               f"AND score IS NOT NULL AND date > $seg_nps_from AND date <= $seg_asof_end AND {scope_sql} "
+               "GROUP BY account_id"
                if has_table(con, "nps") else
                "SELECT CAST(NULL AS VARCHAR) AS account_id, CAST(NULL AS INTEGER) AS score WHERE FALSE")
     params.update({"seg_nps_from": month_end(start), "seg_asof_end": month_end(month)})
+    # One query: the accounts are read and joined once, then grouped twice — by their
+    # segment now (active accounts) and, for retention, by their segment at the window start.
+    cohort_sql = f"""
+        UNION ALL BY NAME
+        SELECT 'cohort' AS part, seg_start AS segment, GROUPING(seg_start) = 1 AS is_total,
+               count(*) AS cohort, sum(mrr_b) / sum(mrr_a) AS nrr,
+               sum(least(mrr_a, mrr_b)) / sum(mrr_a) AS grr,
+               1 - count(*) FILTER (WHERE mrr_b > 0) / count(*) AS logo_churn
+        FROM m WHERE mrr_a > 0 GROUP BY GROUPING SETS ((seg_start), ())""" if with_cohort else ""
     with registered(con, bands if bands is not None else _empty_bands(), "seg_bands") as bands_view:
-        members = f"""SELECT b.account_id, b.arr, b.is_active, b.mrr_a, b.mrr_b, {owner} AS owner,
-                             coalesce({seg_now}, '{NONE_KEY}') AS seg_now,
-                             coalesce({seg_start}, '{NONE_KEY}') AS seg_start,
-                             coalesce(hb.band, 'unscored') AS band, nps.score
-                      FROM ({base_sql}) b {rfm_join}
-                      LEFT JOIN {bands_view} hb USING (account_id)
-                      LEFT JOIN ({nps_sql}) nps USING (account_id)"""
-        now = execute(
-            con, f"""WITH m AS ({members})
-                SELECT seg_now AS segment, GROUPING(seg_now) = 1 AS is_total,
+        frame = execute(
+            con, f"""WITH m AS MATERIALIZED (
+                    SELECT b.account_id, b.arr, b.is_active, b.mrr_a, b.mrr_b, {owner} AS owner,
+                           coalesce({seg_now}, '{NONE_KEY}') AS seg_now,
+                           coalesce({seg_start}, '{NONE_KEY}') AS seg_start,
+                           coalesce(hb.band, 'unscored') AS band, nps.score
+                    FROM ({base_sql}) b {rfm_join}
+                    LEFT JOIN {bands_view} hb USING (account_id)
+                    LEFT JOIN ({nps_sql}) nps USING (account_id))
+                SELECT 'now' AS part, seg_now AS segment, GROUPING(seg_now) = 1 AS is_total,
                        count(*) AS accounts, sum(arr) AS arr, count(DISTINCT owner) AS csms,
                        {', '.join(f"count(*) FILTER (WHERE band = '{b}') AS {b}" for b in BANDS)},
                        100.0 * (count(score) FILTER (WHERE score >= 9) - count(score) FILTER (WHERE score <= 6))
                          / NULLIF(count(score), 0) AS nps,
                        count(score) AS nps_responses
-                FROM m WHERE is_active GROUP BY GROUPING SETS ((seg_now), ())""", params).df()
-        cohort = None
-        if by != "rfm" and has_revenue(con):
-            cohort = execute(
-                con, f"""WITH m AS ({members})
-                    SELECT seg_start AS segment, GROUPING(seg_start) = 1 AS is_total,
-                           count(*) AS cohort, sum(mrr_b) / sum(mrr_a) AS nrr,
-                           sum(least(mrr_a, mrr_b)) / sum(mrr_a) AS grr,
-                           1 - count(*) FILTER (WHERE mrr_b > 0) / count(*) AS logo_churn
-                    FROM m WHERE mrr_a > 0 GROUP BY GROUPING SETS ((seg_start), ())""", params).df()
+                FROM m WHERE is_active GROUP BY GROUPING SETS ((seg_now), ()){cohort_sql}""", params).df()
+    now_cols = ["segment", "is_total", "accounts", "arr", "csms", *BANDS, "nps", "nps_responses"]
+    now = frame[frame["part"] == "now"].reset_index(drop=True)[now_cols]
+    now["is_total"] = now["is_total"].astype(bool)
+    cohort = None
+    if with_cohort:
+        cohort = frame[frame["part"] == "cohort"].reset_index(drop=True)[
+            ["segment", "is_total", "cohort", "nrr", "grr", "logo_churn"]]
+        cohort["is_total"] = cohort["is_total"].astype(bool)
     now.loc[now["is_total"], "segment"] = None
     table = now
     if cohort is not None:
@@ -684,22 +740,24 @@ def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: Any = None) -> dt.date 
 
 
 @one_schema_read
-def mrr_at_sql(con: duckdb.DuckDBPyConnection, param: str) -> str | None:
+def mrr_at_sql(con: duckdb.DuckDBPyConnection, param: str, where: str = "TRUE") -> str | None:
     """SQL of (account_id, mrr) in the month named by parameter ``$param`` (a DATE, 1st).
 
     From the MRR table: the sum of the month's rows. From subscriptions: the month-end rule
-    of docs/metrics.md (live on the last day of the month, trials excluded).
+    of docs/metrics.md (live on the last day of the month, trials excluded). ``where`` is an
+    extra condition on the rows read (the scope), applied before they are summed.
     """
     source = revenue_source(con)
     if source == "mrr":
         return (f"SELECT account_id, sum(mrr) AS mrr FROM mrr WHERE account_id IS NOT NULL "
-                f"AND month = ${param} GROUP BY account_id")
+                f"AND month = ${param} AND {where} GROUP BY account_id")
     if source == "subscriptions":
         cols = set(column_names(con, "subscriptions"))
         end = f"(end_date IS NULL OR end_date > last_day(${param}))" if "end_date" in cols else "TRUE"
         trial = "NOT coalesce(is_trial, FALSE)" if "is_trial" in cols else "TRUE"
         return (f"SELECT account_id, sum(mrr) AS mrr FROM subscriptions WHERE account_id IS NOT NULL "
-                f"AND start_date <= last_day(${param}) AND {end} AND {trial} AND mrr > 0 GROUP BY account_id")
+                f"AND start_date <= last_day(${param}) AND {end} AND {trial} AND mrr > 0 AND {where} "
+                f"GROUP BY account_id")
     return None
 
 
@@ -715,12 +773,14 @@ def account_base_sql(con: duckdb.DuckDBPyConnection, scope: Scope | None, as_of:
     subscriptions): ARR = 12 × MRR_b and active = MRR_b > 0. With an accounts table alone:
     ARR = its ``arr`` (or 12 × ``mrr``) and active = status not churned and no churn date
     on or before the end of the as-of month. ``(None, {})`` without accounts or a month.
+    The scope filters the revenue rows as they are read, so a one-account base reads one
+    account's rows.
     """
     month = resolve_as_of(con, as_of)
     if month is None or not has_table(con, "accounts"):
         return None, {}
     acols = set(column_names(con, "accounts"))
-    scope_sql, params = (scope or Scope()).account_filter(con)
+    scope_sql, params = scope_filter(con, scope)
     params = dict(params)
     p_now, p_start, p_end = f"{prefix}_now", f"{prefix}_start", f"{prefix}_end"
     params[p_now] = month
@@ -730,13 +790,25 @@ def account_base_sql(con: duckdb.DuckDBPyConnection, scope: Scope | None, as_of:
         expr = f"a.{quote_ident(column)}" if column in acols else "NULL"
         extras.append(f"{expr} AS {quote_ident(column)}")
     extra_sql = "".join(", " + e for e in extras)
-    now_sql = mrr_at_sql(con, p_now)
+    source = revenue_source(con)
     accounts = f"(SELECT * FROM accounts WHERE account_id IS NOT NULL AND {scope_sql})"
+    if source == "mrr" and start is not None:
+        # Both months in one read of the MRR table.
+        params[p_start] = to_month(start)
+        pair = (f"SELECT account_id, sum(mrr) FILTER (WHERE month = ${p_now}) AS mrr, "
+                f"sum(mrr) FILTER (WHERE month = ${p_start}) AS mrr_a FROM mrr "
+                f"WHERE account_id IS NOT NULL AND month IN (${p_now}, ${p_start}) AND {scope_sql} "
+                f"GROUP BY account_id")
+        sql = (f"SELECT a.account_id, 12 * coalesce(nb.mrr, 0) AS arr, coalesce(nb.mrr, 0) > 0 AS is_active, "
+               f"coalesce(nb.mrr, 0) AS mrr_b, coalesce(nb.mrr_a, 0) AS mrr_a, TRUE AS has_revenue{extra_sql} "
+               f"FROM {accounts} a LEFT JOIN ({pair}) nb ON nb.account_id = a.account_id")
+        return sql, params
+    now_sql = mrr_at_sql(con, p_now, scope_sql)
     if now_sql is not None:
         start_join, mrr_a = "", "CAST(NULL AS DOUBLE)"
         if start is not None:
             params[p_start] = to_month(start)
-            start_join = f"LEFT JOIN ({mrr_at_sql(con, p_start)}) sa ON sa.account_id = a.account_id"
+            start_join = f"LEFT JOIN ({mrr_at_sql(con, p_start, scope_sql)}) sa ON sa.account_id = a.account_id"
             mrr_a = "coalesce(sa.mrr, 0)"
         sql = (f"SELECT a.account_id, 12 * coalesce(nb.mrr, 0) AS arr, coalesce(nb.mrr, 0) > 0 AS is_active, "
                f"coalesce(nb.mrr, 0) AS mrr_b, {mrr_a} AS mrr_a, TRUE AS has_revenue{extra_sql} "
@@ -785,6 +857,29 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | N
     return con.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
 
 
+def sql_text(text: str) -> str:
+    """A SQL string literal of ``text``."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def template_sql(template: str, **fields: str) -> str:
+    """A translated ``str.format`` template as a SQL expression, each ``{field}`` filled by the
+    SQL expression given for it (none may be NULL): sentences for thousands of rows are
+    then written by the query that selects them, with no Python per row."""
+    parts, pos = [], 0
+    for match in _FIELD.finditer(template):
+        if match.start() > pos:
+            parts.append(sql_text(template[pos:match.start()]))
+        parts.append(fields[match.group(1)])
+        pos = match.end()
+    if pos < len(template):
+        parts.append(sql_text(template[pos:]))
+    return f"concat({', '.join(parts)})" if parts else "''"
+
+
 def _empty_bands() -> pd.DataFrame:
     return pd.DataFrame({"account_id": pd.Series([], dtype="object"),
                          "band": pd.Series([], dtype="object"), "score": pd.Series([], dtype="float64")})
@@ -798,17 +893,50 @@ def account_bands(con: duckdb.DuckDBPyConnection, as_of: Any = None,
     Columns: account_id, band ('green' / 'yellow' / 'red'), score. Accounts without a
     score are absent (they count as 'unscored'). None when the health model is missing or
     scores nobody that month (the data says nothing about health then).
+
+    The health model scores every account and then filters to a scope (an account scores
+    the same whatever filter is on), so the bands come from the one shared, unscoped
+    :func:`health_history` and are then narrowed to ``scope``. The month's slice is kept
+    with the history it came from; callers must not modify it.
     """
-    history = health_history(con, scope)
+    history = health_history(con)
     month = resolve_as_of(con, as_of)
     if history is None or month is None:
         return None
-    rows = history[history["month"] == pd.Timestamp(month)]
-    if rows.empty:
+    bands = _month_bands(history, month)
+    if bands is None:
         return None
-    return pd.DataFrame({"account_id": rows["account_id"].astype(str).to_numpy(dtype=object),
-                         "band": rows["band"].astype(str).to_numpy(dtype=object),
-                         "score": rows["score"].astype("float64").to_numpy()})
+    scope = scope or Scope()
+    if scope.is_empty or bands.empty:
+        return bands
+    scope_sql, params = scope_filter(con, scope)
+    ids = con.execute(f"SELECT account_id FROM accounts WHERE {scope_sql}", params).fetchall()
+    keep = bands["account_id"].isin([row[0] for row in ids])
+    return bands[keep.to_numpy()].reset_index(drop=True)
+
+
+# The band slice of the last few (history, month) pairs: the segment table, the risk
+# register, the renewal outlook and the growth lists all ask for the same month.
+_BANDS_MEMO: dict[tuple[int, dt.date], tuple[Any, pd.DataFrame | None]] = {}
+_BANDS_MEMO_SIZE = 8
+
+
+def _month_bands(history: pd.DataFrame, month: dt.date) -> pd.DataFrame | None:
+    """(account_id, band, score) of the scored accounts of ``month``; None when nobody is."""
+    key = (id(history), month)
+    with _MEMO_LOCK:
+        held = _BANDS_MEMO.get(key)
+    if held is not None and held[0]() is history:
+        return held[1]
+    rows = history[history["month"] == pd.Timestamp(month)]
+    bands = None
+    if not rows.empty:
+        bands = pd.DataFrame({"account_id": rows["account_id"].astype(str).to_numpy(dtype=object),
+                              "band": rows["band"].astype(str).to_numpy(dtype=object),
+                              "score": rows["score"].astype("float64").to_numpy()})
+    with _MEMO_LOCK:
+        _bounded_put(_BANDS_MEMO, key, (weakref.ref(history), bands), _BANDS_MEMO_SIZE)
+    return bands
 
 
 # Health results by content key (few: each can hold millions of account-months), and the
@@ -877,32 +1005,92 @@ def _bounded_put(memo: dict, key: tuple, value: Any, size: int) -> None:
 
 
 def _content_key(con: duckdb.DuckDBPyConnection, scope: Scope | None) -> tuple:
-    """What the health model reads — every input table's rows and the settings — as a key."""
+    """What the health model reads — every input table's rows and the settings — as a key.
+
+    An unchanged private copy of the sample (``origin`` recorded, its data version still the
+    one it was copied at, as :attr:`Workspace.cache_key` reads it) is keyed by its origin
+    without hashing anything; other files hash every row of every input table (about a
+    third of a second on 100k accounts, still far less than scoring them).
+    """
+    meta = dict(con.execute("SELECT key, value FROM _polaris_meta "
+                            "WHERE key IN ('data_version', 'origin', 'origin_version')").fetchall())
+    month = dt.date.today().strftime("%Y-%m")
+    if meta.get("origin") and meta.get("origin_version") == meta.get("data_version", "0"):
+        return ("origin", meta["origin"], meta["origin_version"], month, scope or Scope())
     parts = []
     for table in ("accounts", "mrr", "subscriptions", "usage", "tickets", "nps", "goals", "_polaris_settings"):
         if has_table(con, table):
             count, total = con.execute(f"SELECT count(*), sum(hash(t)) FROM {quote_ident(table)} t").fetchall()[0]
             parts.append((table, count, total))
-    return ("content", tuple(parts), dt.date.today().strftime("%Y-%m"), scope or Scope())
+    return ("content", tuple(parts), month, scope or Scope())
 
 
 def _memo_key(con: duckdb.DuckDBPyConnection, scope: Scope | None) -> tuple | None:
     """(database file, data version, scope) for a workspace file; None otherwise (no memo)."""
+    held = _SCHEMA.get()
+    facts = held[2] if held is not None and held[0] is con else {}
+    if "file_version" not in facts:
+        facts["file_version"] = _file_version(con)
+    found = facts["file_version"]
+    return None if found is None else (*found, scope or Scope())
+
+
+def _file_version(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(database file, data version) of a workspace file; None for other connections."""
     if not has_table(con, "_polaris_meta"):
         return None
     path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
     version = con.execute("SELECT value FROM _polaris_meta WHERE key = 'data_version'").fetchall()
     if not path or not path[0][0]:
         return None
-    return (path[0][0], version[0][0] if version else "0", scope or Scope())
+    return (path[0][0], version[0][0] if version else "0")
 
 
+# Small workspace-wide figures (the last usage date, usage dates in a window, the typical
+# expansion, the median ARR) by workspace file, data version and question. A one-account
+# call needs them as much as a whole-table one, and they cost a scan of a whole table.
+_REFERENCE: dict[tuple, Any] = {}
+_REFERENCE_SIZE = 256
+
+
+def reference(con: duckdb.DuckDBPyConnection, name: str, args: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, kept per workspace file and data version under ``(name, args)``.
+
+    For figures of the whole workspace that every call needs whatever its scope. Any load
+    or setting change raises the data version, so a kept figure is never stale; connections
+    without a workspace file (no data version) compute every time.
+    """
+    path_key = _memo_key(con, None)
+    if path_key is None:
+        return compute()
+    key = (path_key[0], path_key[1], name, args)
+    with _MEMO_LOCK:
+        if key in _REFERENCE:
+            return _REFERENCE[key]
+    value = compute()
+    with _MEMO_LOCK:
+        _bounded_put(_REFERENCE, key, value, _REFERENCE_SIZE)
+    return value
+
+
+@one_schema_read
 def usage_end(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The last usage date in the data (a usage export can end before the revenue data)."""
     if not has_table(con, "usage"):
         return None
-    row = con.execute("SELECT CAST(max(date) AS DATE) FROM usage WHERE account_id IS NOT NULL").fetchall()[0]
-    return row[0]
+    return reference(con, "usage_end", (), lambda: con.execute(
+        "SELECT CAST(max(date) AS DATE) FROM usage WHERE account_id IS NOT NULL").fetchall()[0][0])
+
+
+@one_schema_read
+def usage_dates(con: duckdb.DuckDBPyConnection, after: dt.date, until: dt.date) -> int:
+    """Distinct usage dates in (``after``, ``until``] over the whole usage table: the
+    periods a level is averaged over (missing rows count as 0), whatever the scope."""
+    if not has_table(con, "usage"):
+        return 0
+    return reference(con, "usage_dates", (after, until), lambda: int(con.execute(
+        "SELECT count(DISTINCT date) FROM usage WHERE date > $lo AND date <= $hi",
+        {"lo": after, "hi": until}).fetchall()[0][0]))
 
 
 def _numeric_usage(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -949,7 +1137,8 @@ TREND_LAG_DAYS = 91
 
 @one_schema_read
 def usage_trend_sql(con: duckdb.DuckDBPyConnection, measures: dict[str, str], as_of: Any,
-                    prefix: str = "trend", seats: bool = False) -> tuple[str | None, dict[str, Any]]:
+                    prefix: str = "trend", seats: bool = False,
+                    scope: Scope | None = None) -> tuple[str | None, dict[str, Any]]:
     """SQL of each account's usage level now and three months ago, in one scan of the usage table.
 
     ``measures`` maps an output name to a usage column; for each, the columns
@@ -962,6 +1151,9 @@ def usage_trend_sql(con: duckdb.DuckDBPyConnection, measures: dict[str, str], as
     mean). recent = the 28 days ending at the last usage date (capped at the end of the
     as-of month); baseline = the 28 days ending 91 days (3 months) earlier;
     change = recent / baseline − 1 (NULL when the baseline is 0 or empty).
+
+    Only the accounts in ``scope`` are read; the dates of each window are those of the whole
+    usage table (:func:`usage_dates`), so an account's level does not depend on the scope.
     """
     month = resolve_as_of(con, as_of)
     last = usage_end(con)
@@ -969,10 +1161,12 @@ def usage_trend_sql(con: duckdb.DuckDBPyConnection, measures: dict[str, str], as
         return None, {}
     end = min(month_end(month), last)
     w, lag = TREND_WINDOW_DAYS, TREND_LAG_DAYS
-    params = {f"{prefix}_r_hi": end, f"{prefix}_r_lo": end - dt.timedelta(days=w),
-              f"{prefix}_b_hi": end - dt.timedelta(days=lag),
-              f"{prefix}_b_lo": end - dt.timedelta(days=lag + w)}
     p = prefix
+    r_lo, r_hi = end - dt.timedelta(days=w), end
+    b_lo, b_hi = end - dt.timedelta(days=lag + w), end - dt.timedelta(days=lag)
+    scope_sql, params = scope_filter(con, scope)
+    params = {**params, f"{p}_r_hi": r_hi, f"{p}_r_lo": r_lo, f"{p}_b_hi": b_hi, f"{p}_b_lo": b_lo,
+              f"{p}_nr": usage_dates(con, r_lo, r_hi), f"{p}_nb": usage_dates(con, b_lo, b_hi)}
     recent_in = f"date > ${p}_r_lo AND date <= ${p}_r_hi"
     base_in = f"date > ${p}_b_lo AND date <= ${p}_b_hi"
     sums, levels = [], []
@@ -980,7 +1174,7 @@ def usage_trend_sql(con: duckdb.DuckDBPyConnection, measures: dict[str, str], as
         col = quote_ident(column)
         sums.append(f"coalesce(sum({col}) FILTER (WHERE {recent_in}), 0) AS {name}_r, "
                     f"sum({col}) FILTER (WHERE {base_in}) AS {name}_b")
-        recent, baseline = f"{name}_r / NULLIF(n.nr, 0)", f"{name}_b / NULLIF(n.nb, 0)"
+        recent, baseline = f"{name}_r / NULLIF(${p}_nr, 0)", f"{name}_b / NULLIF(${p}_nb, 0)"
         levels.append(f"{recent} AS {name}_recent, {baseline} AS {name}_baseline, "
                       f"({recent}) / NULLIF({baseline}, 0) - 1 AS {name}_change")
     if seats and "seats" in column_names(con, "usage"):
@@ -989,11 +1183,9 @@ def usage_trend_sql(con: duckdb.DuckDBPyConnection, measures: dict[str, str], as
     elif seats:
         levels.append("CAST(NULL AS DOUBLE) AS latest_seats")
     sql = f"""
-        WITH n AS (SELECT count(DISTINCT date) FILTER (WHERE {recent_in}) AS nr,
-                          count(DISTINCT date) FILTER (WHERE {base_in}) AS nb
-                   FROM usage WHERE date > ${p}_b_lo AND date <= ${p}_r_hi),
-        s AS (SELECT account_id, {', '.join(sums)}, count(*) FILTER (WHERE {base_in}) AS baseline_rows
-              FROM usage WHERE account_id IS NOT NULL AND date > ${p}_b_lo AND date <= ${p}_r_hi
-              GROUP BY account_id)
-        SELECT account_id, {', '.join(levels)}, baseline_rows, n.nb AS baseline_dates FROM s, n"""
+        WITH s AS (SELECT account_id, {', '.join(sums)}, count(*) FILTER (WHERE {base_in}) AS baseline_rows
+                   FROM usage WHERE account_id IS NOT NULL AND date > ${p}_b_lo AND date <= ${p}_r_hi
+                     AND {scope_sql}
+                   GROUP BY account_id)
+        SELECT account_id, {', '.join(levels)}, baseline_rows, CAST(${p}_nb AS BIGINT) AS baseline_dates FROM s"""
     return sql, params

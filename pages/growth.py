@@ -14,6 +14,24 @@ import streamlit as st
 import ui
 from cs_metrics import growth
 from cs_metrics.charts import segments as charts
+from cs_metrics.export import to_csv_bytes
+
+# Tables show at most this many rows (a browser table of 100k rows is slow to send and to
+# read); the CSV below each holds every row.
+TOP_ROWS = 500
+
+
+def more_rows(rows: pd.DataFrame, prepare, file_name: str, key: str) -> None:
+    """Under a table showing the first TOP_ROWS of ``rows``: when there are more, say so and
+    offer all of them as a CSV (``prepare`` makes the display frame)."""
+    if len(rows) <= TOP_ROWS:
+        return
+    st.caption(ctx.t("segments.top_rows", shown=ui.number(ctx, TOP_ROWS), total=ui.number(ctx, len(rows))))
+    if not ctx.presenter:
+        ui.download_bytes(ctx, "common.download_csv",
+                          lambda: to_csv_bytes(prepare(rows).rename(columns=lambda c: ui.column_label(ctx, c))),
+                          file_name, "text/csv", key=key)
+
 
 ctx = ui.page_context()
 ui.title(ctx, "growth.title", "growth.question")
@@ -65,22 +83,28 @@ if not ctx.ws.has("usage"):
 elif expansion.empty:
     ui.unavailable(ctx, "growth.no_expansion")
 else:
-    shown = expansion[["account_name", "owner", "arr", "utilisation", "usage_change", "expansion_arr",
-                       "method", "evidence"]].copy()
-    shown["utilisation"] = pd.to_numeric(shown["utilisation"], errors="coerce") * 100
-    shown["usage_change"] = pd.to_numeric(shown["usage_change"], errors="coerce") * 100
-    shown["expansion_arr"] = pd.to_numeric(shown["expansion_arr"], errors="coerce").round(0)
-    shown["method"] = [ctx.t(f"growth.method.{m}") if isinstance(m, str) else ctx.t("common.na")
-                       for m in shown["method"]]
-    if ctx.hide_money:
-        shown = shown.drop(columns=["arr", "expansion_arr"])
-    headers = {c: ctx.t(f"growth.col.{c}") for c in shown.columns}
+    def expansion_rows(rows: pd.DataFrame) -> pd.DataFrame:
+        shown = rows[["account_name", "owner", "arr", "utilisation", "usage_change", "expansion_arr",
+                      "method", "evidence"]].copy()
+        shown["utilisation"] = pd.to_numeric(shown["utilisation"], errors="coerce") * 100
+        shown["usage_change"] = pd.to_numeric(shown["usage_change"], errors="coerce") * 100
+        shown["expansion_arr"] = pd.to_numeric(shown["expansion_arr"], errors="coerce").round(0)
+        methods = {m: ctx.t(f"growth.method.{m}") for m in ("seats", "typical")}
+        shown["method"] = shown["method"].map(methods).fillna(ctx.t("common.na"))
+        if ctx.hide_money:
+            shown = shown.drop(columns=["arr", "expansion_arr"])
+        return shown.rename(columns={c: ctx.t(f"growth.col.{c}") for c in shown.columns})
+
+    shown = expansion_rows(expansion.head(TOP_ROWS))  # largest estimate first
+    headers = {c: ctx.t(f"growth.col.{c}") for c in ("arr", "utilisation", "usage_change", "expansion_arr",
+                                                      "evidence")}
     pct = st.column_config.NumberColumn(format="%.0f%%")
     money = st.column_config.NumberColumn(format="localized")
     config = {headers["utilisation"]: pct, headers["usage_change"]: pct,
               headers["evidence"]: st.column_config.TextColumn(width="large")}
-    config.update({headers[c]: money for c in ("arr", "expansion_arr") if c in headers})
-    ui.table(ctx, shown.rename(columns=headers), key="growth_expansion", column_config=config, height=380)
+    config.update({headers[c]: money for c in ("arr", "expansion_arr") if headers[c] in shown.columns})
+    ui.table(ctx, shown, key="growth_expansion", column_config=config, height=380)
+    more_rows(expansion, expansion_rows, f"expansion_{lists['as_of'].strftime('%Y%m')}.csv", "growth_expansion_csv")
     st.caption(ctx.t("growth.expansion_help"))
 
 # Advocacy ----------------------------------------------------------------------------
@@ -97,17 +121,23 @@ else:
     counts = advocacy["ask"].value_counts()
     st.caption(" · ".join(ctx.t("growth.ask_count", ask=ctx.t(f"growth.ask.{a}"), n=ui.number(ctx, counts[a]))
                           for a in asks))
-    shown = picked[["account_name", "owner", "arr", "nps_score", "nps_date", "tenure_months", "ask",
-                    "comment"]].copy()
-    shown["ask"] = [ctx.t(f"growth.ask.{a}") for a in shown["ask"]]
-    shown["nps_date"] = pd.to_datetime(shown["nps_date"]).dt.date
-    if ctx.hide_money:
-        shown = shown.drop(columns=["arr"])
-    headers = {c: ctx.t(f"growth.col.{c}") for c in shown.columns}
-    config = {headers["comment"]: st.column_config.TextColumn(width="large")}
-    if "arr" in headers:
-        config[headers["arr"]] = st.column_config.NumberColumn(format="localized")
-    ui.table(ctx, shown.rename(columns=headers), key="growth_advocacy", column_config=config, height=380)
+
+    def advocacy_rows(rows: pd.DataFrame) -> pd.DataFrame:
+        shown = rows[["account_name", "owner", "arr", "nps_score", "nps_date", "tenure_months", "ask",
+                      "comment"]].copy()
+        shown["ask"] = shown["ask"].map({a: ctx.t(f"growth.ask.{a}") for a in ("reference", "testimonial",
+                                                                                 "referral")})
+        shown["nps_date"] = pd.to_datetime(shown["nps_date"]).dt.date
+        if ctx.hide_money:
+            shown = shown.drop(columns=["arr"])
+        return shown.rename(columns={c: ctx.t(f"growth.col.{c}") for c in shown.columns})
+
+    shown = advocacy_rows(picked.head(TOP_ROWS))  # best scores, then largest ARR, first
+    config = {ctx.t("growth.col.comment"): st.column_config.TextColumn(width="large")}
+    if not ctx.hide_money:
+        config[ctx.t("growth.col.arr")] = st.column_config.NumberColumn(format="localized")
+    ui.table(ctx, shown, key="growth_advocacy", column_config=config, height=380)
+    more_rows(picked, advocacy_rows, f"advocacy_{lists['as_of'].strftime('%Y%m')}.csv", "growth_advocacy_csv")
     st.caption(ctx.t("growth.advocacy_help"))
 
 # Voice of the customer -----------------------------------------------------------------

@@ -15,7 +15,13 @@ import ui
 from cs_metrics import segments
 from cs_metrics.charts import segments as charts
 from cs_metrics.errors import PolarisError
+from cs_metrics.export import to_csv_bytes
 from cs_metrics.scope import categorical_columns, column_values
+
+
+# Tables show at most this many rows (a browser table of 100k rows is slow to send and to
+# read); the CSV holds every row.
+TOP_ROWS = 500
 
 
 def kpi_note(container, label: str, value: str, help: str | None = None, note: str | None = None) -> None:
@@ -212,14 +218,22 @@ def rfm_section() -> None:
                           format_func=lambda s: label(s, "rfm"),
                           index=present.index("at_risk") if "at_risk" in present else 0)
     members = scores[scores["rfm_segment"] == chosen]
-    shown = members[["account_name", "arr", "recency_days", "frequency", "r", "f", "m"]].rename(columns={
-        "account_name": ui.column_label(ctx, "account_name"), "arr": ui.column_label(ctx, "arr"),
-        "recency_days": ctx.t("segments.col.recency_days"), "frequency": ctx.t("segments.col.frequency"),
-        "r": "R", "f": "F", "m": "M"})
-    if ctx.hide_money:
-        shown = shown.drop(columns=[ui.column_label(ctx, "arr")])
-    ui.table(ctx, shown, key="seg_rfm_members",
+
+    def member_rows(rows: pd.DataFrame) -> pd.DataFrame:
+        shown = rows[["account_name", "arr", "recency_days", "frequency", "r", "f", "m"]].rename(columns={
+            "account_name": ui.column_label(ctx, "account_name"), "arr": ui.column_label(ctx, "arr"),
+            "recency_days": ctx.t("segments.col.recency_days"), "frequency": ctx.t("segments.col.frequency"),
+            "r": "R", "f": "F", "m": "M"})
+        return shown.drop(columns=[ui.column_label(ctx, "arr")]) if ctx.hide_money else shown
+
+    # Largest ARR first; a segment of a big workspace has thousands of accounts, all in the CSV.
+    ui.table(ctx, member_rows(members.head(TOP_ROWS)), key="seg_rfm_members",
              column_config={ctx.t("segments.col.frequency"): st.column_config.NumberColumn(format="%.2f")})
+    if len(members) > TOP_ROWS:
+        st.caption(ctx.t("segments.top_rows", shown=ui.number(ctx, TOP_ROWS), total=ui.number(ctx, len(members))))
+        if not ctx.presenter:
+            ui.download_bytes(ctx, "common.download_csv", lambda: to_csv_bytes(member_rows(members)),
+                              f"rfm_{chosen}_{as_of.strftime('%Y%m')}.csv", "text/csv", key="seg_rfm_csv")
     ids = members["account_id"].astype(str).tolist()
     if len(ids) <= segments.MAX_SAVED_MEMBERS:
         save_box({label(chosen, "rfm"): {"account_id": ids}}, "segments.save.rfm_help", "seg_save_rfm")

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from cs_metrics import growth, segments
+from cs_metrics.scope import Scope
 from cs_metrics.workspace import Workspace
 
 DEC = pd.Timestamp("2024-12-01")
@@ -163,3 +164,43 @@ def test_empty_and_missing_tables(tmp_path):
     ws.write_frame("accounts", pd.DataFrame({"account_id": ["A"]}))
     assert growth.advocacy_candidates(ws.con).empty       # no NPS table
     assert growth.expansion_candidates(ws.con).empty      # no usage table
+
+
+def test_scoped_lists_are_the_whole_lists_filtered(sample_ws, monkeypatch):
+    """Account 360 asks for one account: its rows (estimate, ask, evidence) must be those of the
+    whole list. The typical expansion and the median ARR behind "reference" are the workspace's
+    whatever the scope, and the scope narrows every scan before grouping."""
+    con = sample_ws.con
+    ids = [r[0] for r in con.execute("SELECT account_id FROM accounts ORDER BY account_id").fetchall()]
+    frame = pd.DataFrame([(a, m, "green" if i % 4 else "yellow", 75.0) for i, a in enumerate(ids)
+                          for m in pd.date_range("2026-08-01", "2026-10-01", freq="MS")],
+                         columns=["account_id", "month", "band", "score"])
+    monkeypatch.setattr(segments, "health_history", lambda con, scope=None: frame)
+    whole = growth.growth_lists(con, lang="zh")
+    expansion, advocacy = whole["expansion"], whole["advocacy"]
+    assert len(expansion) > 5 and len(advocacy) > 5 and set(expansion["method"]) == {"seats", "typical"}
+    picks = {"expansion": expansion["account_id"].iloc[len(expansion) // 2],
+             "typical": expansion.loc[expansion["method"] == "typical", "account_id"].iloc[0],
+             "advocate": advocacy["account_id"].iloc[-1], "neither": ids[0]}
+    scopes = [Scope.from_dict({"account_id": [a]}) for a in picks.values()]
+    scopes.append(Scope.from_dict({"industry": ["Energy", "Logistics"]}))
+    for scope in scopes:
+        sql, params = scope.account_filter(con)
+        members = {r[0] for r in con.execute(f"SELECT account_id FROM accounts WHERE {sql}", params).fetchall()}
+        lists = growth.growth_lists(con, scope=scope, lang="zh")
+        assert lists["typical_expansion"] == whole["typical_expansion"]
+        for name in ("expansion", "advocacy"):
+            expected = whole[name][whole[name]["account_id"].isin(members)].reset_index(drop=True)
+            pd.testing.assert_frame_equal(lists[name], expected, check_dtype=False, obj=f"{name} {scope}")
+        one = growth.expansion_candidates(con, scope=scope, lang="zh")
+        pd.testing.assert_frame_equal(one, lists["expansion"], check_dtype=False)
+
+
+def test_a_scope_keeps_the_workspace_typical_expansion(tmp_path, monkeypatch):
+    """B alone (usage growth) is estimated with the workspace's 30 %, not a median of B itself."""
+    set_bands(monkeypatch, {"A": "green", "B": "green", "C": "red", "D": "green", "E": "green", "N": "green"})
+    ws = expansion_company(tmp_path / "w.duckdb")
+    found = growth.expansion_candidates(ws.con, scope=Scope.from_dict({"account_id": ["B"]}))
+    assert list(found["account_id"]) == ["B"] and found["expansion_arr"].iloc[0] == pytest.approx(6000 * 0.3)
+    # Asked for directly with a scope, the typical expansion is that scope's own (X alone: +50 %).
+    assert growth.typical_expansion_rate(ws.con, scope=Scope.from_dict({"account_id": ["X"]})) == pytest.approx(0.5)

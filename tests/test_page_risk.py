@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cs_metrics import risk
+from cs_metrics.i18n import t
 from cs_metrics.workspace import Workspace
 from tests.page_text import english_leaks, run_page, visible_texts
 
@@ -18,6 +19,14 @@ PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "risk_renewals.py"
 
 def run(lang="en", ws=None, **state) -> AppTest:
     return run_page(PAGE, lang, ws, **state)
+
+
+def open_renewals(at: AppTest, lang: str = "en") -> AppTest:
+    """Switch to the Renewals tab (tabs run only when open) and rerun."""
+    at.session_state["risk_view"] = t("renewals.tab", lang)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
 
 
 def download_labels(at: AppTest) -> list[str]:
@@ -30,17 +39,23 @@ def test_page_renders_register_exports_and_renewals(lang):
     metrics = {m.label: m.value for m in at.metric}
     flagged = "Accounts flagged" if lang == "en" else "被标记的客户"
     assert int(metrics[flagged].replace(",", "")) > 0
-    assert metrics["CMRR"].startswith("$")
     labels = download_labels(at)
     csv, xlsx = ("Download CSV", "Download Excel") if lang == "en" else ("下载 CSV", "下载 Excel")
     assert csv in labels and xlsx in labels
     register = at.dataframe[0].value
     assert len(register) == int(metrics[flagged].replace(",", ""))
-    assert len(at.get("vega_lite_chart")) >= 2  # ARR by reason, renewal calendar
+    assert len(at.get("vega_lite_chart")) == 1  # ARR by reason; the renewals tab has not run
+    assert "CMRR" not in metrics
     if lang == "zh":
         assert english_leaks(at) == []
         assert "原因" in register.columns
         assert re.search(r"[\u4e00-\u9fff]", register["原因"].iloc[0])
+    open_renewals(at, lang)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["CMRR"].startswith("$")
+    assert len(at.get("vega_lite_chart")) == 1  # the renewal calendar
+    if lang == "zh":
+        assert english_leaks(at) == []
 
 
 def test_filtering_by_reason_narrows_the_register():
@@ -67,7 +82,7 @@ def test_accounts_without_renewal_dates_or_history(tmp_path):
     ws = Workspace.create(tmp_path / "w.duckdb")
     ws.write_frame("accounts", pd.DataFrame({"account_id": ["A", "B"], "account_name": ["=1+1", "B"],
                                              "status": ["notice", "active"], "arr": [1000.0, 2000.0]}))
-    at = run("zh", ws=ws)
+    at = open_renewals(run("zh", ws=ws), "zh")
     assert english_leaks(at) == []
     assert at.info  # the renewals section says what is missing
     texts = "\n".join(visible_texts(at))
@@ -76,7 +91,9 @@ def test_accounts_without_renewal_dates_or_history(tmp_path):
 
 def test_presenter_mode_hides_money_and_file_buttons():
     at = run("en", presenter=True, hide_money=True)
-    money_tiles = [m for m in at.metric if "ARR" in m.label or m.label == "CMRR"]
-    assert money_tiles and all(m.value == "•••" for m in money_tiles)
-    assert not at.get("download_button")
-    assert all("ARR" not in c for df in at.dataframe for c in df.value.columns if c != "Why")
+    for _ in range(2):  # the register, then the renewals tab
+        money_tiles = [m for m in at.metric if "ARR" in m.label or m.label == "CMRR"]
+        assert money_tiles and all(m.value == "•••" for m in money_tiles)
+        assert not at.get("download_button")
+        assert all("ARR" not in c for df in at.dataframe for c in df.value.columns if c != "Why")
+        at = open_renewals(at)

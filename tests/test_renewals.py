@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from cs_metrics import renewals, revenue, segments
+from cs_metrics.scope import Scope
 from cs_metrics.workspace import Workspace
 
 Z = 1.959963984540054
@@ -186,3 +187,29 @@ def test_renewals_from_subscriptions_match_the_revenue_module(tmp_path, monkeypa
     # Asked about a later month, the renewals after the data stay undecided rather than lost.
     later = renewals.renewal_events(ws.con, as_of="2024-12", lookback_months=24)
     assert len(later) == 3
+
+
+def test_scoped_events_and_upcoming_are_the_whole_ones_filtered(tmp_path, bands):
+    ws = company(tmp_path / "w.duckdb")
+    whole_events = renewals.renewal_events(ws.con, lookback_months=24)
+    whole_upcoming = renewals.upcoming_renewals(ws.con)
+    for ids in (["A"], ["B", "C"], ["F"]):
+        scope = Scope.from_dict({"account_id": ids})
+        expected = whole_events[whole_events["account_id"].isin(ids)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(renewals.renewal_events(ws.con, lookback_months=24, scope=scope), expected,
+                                      check_dtype=False)
+        expected = whole_upcoming[whole_upcoming["account_id"].isin(ids)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(renewals.upcoming_renewals(ws.con, scope=scope), expected,
+                                      check_dtype=False)
+
+
+def test_band_before_a_renewal_from_a_categorical_history(tmp_path, monkeypatch, bands):
+    """The shared health history keeps its accounts and bands as categoricals; the band looked
+    up for each renewal must be the same as from plain text columns."""
+    ws = company(tmp_path / "w.duckdb")
+    plain = renewals.renewal_events(ws.con, lookback_months=24)
+    coded = bands.assign(account_id=pd.Categorical(bands["account_id"]),
+                         band=pd.Categorical(bands["band"], categories=["green", "yellow", "red"]))
+    monkeypatch.setattr(segments, "health_history", lambda con, scope=None: coded)
+    pd.testing.assert_frame_equal(renewals.renewal_events(ws.con, lookback_months=24), plain)
+    assert set(plain["band"]) == {"green", "yellow", "red"}

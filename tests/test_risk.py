@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import openpyxl
@@ -10,6 +11,7 @@ import pytest
 
 from cs_metrics import risk, segments
 from cs_metrics.errors import InputError
+from cs_metrics.scope import Scope
 from cs_metrics.workspace import Workspace
 
 AS_OF = "2024-12"
@@ -270,3 +272,75 @@ def test_xlsx_export_keeps_formula_text_as_text(tmp_path):
     assert [sheet.cell(r, arr_col).value for r in range(2, sheet.max_row + 1)] == [6000, 4800, 3600, 2400, 1200]
     summary = book["按原因的ARR"]
     assert summary.cell(2, 1).value == "已提出解约" and summary.cell(2, 3).value == 18000
+
+
+def sample_bands(con) -> pd.DataFrame:
+    """A made-up health history for the sample company: bands cycling green / yellow / red over
+    the accounts, for the last three months (so the red-health and renewal rules find some)."""
+    ids = [r[0] for r in con.execute("SELECT account_id FROM accounts ORDER BY account_id").fetchall()]
+    rows = [(a, month, ("green", "yellow", "red")[i % 3], float(20 + i % 70))
+            for i, a in enumerate(ids) for month in pd.date_range("2026-08-01", "2026-10-01", freq="MS")]
+    return pd.DataFrame(rows, columns=["account_id", "month", "band", "score"])
+
+
+def scopes(con) -> dict[str, Scope]:
+    """One flagged account, one unflagged account, two named accounts and a column filter."""
+    flagged_ids = risk.risk_reasons(con)["account_id"].drop_duplicates().tolist()
+    quiet = con.execute("SELECT account_id FROM accounts WHERE account_id NOT IN (SELECT unnest($ids)) "
+                        "ORDER BY account_id LIMIT 1", {"ids": flagged_ids}).fetchall()[0][0]
+    return {"one flagged": Scope.from_dict({"account_id": [flagged_ids[0]]}),
+            "one quiet": Scope.from_dict({"account_id": [quiet]}),
+            "two": Scope.from_dict({"account_id": flagged_ids[1:3]}),
+            "column": Scope.from_dict({"industry": ["Energy", "Logistics"], "region": ["Shanghai"]})}
+
+
+def members(con, scope: Scope) -> set[str]:
+    sql, params = scope.account_filter(con)
+    return {r[0] for r in con.execute(f"SELECT account_id FROM accounts WHERE {sql}", params).fetchall()}
+
+
+def test_scoped_reasons_and_register_are_the_whole_ones_filtered(sample_ws, monkeypatch):
+    """The scope is pushed into every scan (usage, tickets, NPS, MRR) before anything is
+    grouped; that must give exactly the rows of the whole register for those accounts."""
+    frame = sample_bands(sample_ws.con)
+    monkeypatch.setattr(segments, "health_history", lambda con, scope=None: frame)
+    con = sample_ws.con
+    whole = risk.risk_reasons(con)
+    register = risk.risk_register(con, lang="zh")
+    assert set(whole["code"]) >= {"red_health", "usage_drop", "detractor", "ticket_aging", "renewal_soon"}
+    for name, scope in scopes(con).items():
+        ids = members(con, scope)
+        expected = whole[whole["account_id"].isin(ids)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(risk.risk_reasons(con, scope=scope), expected, check_dtype=False, obj=name)
+        expected = register[register["account_id"].isin(ids)].reset_index(drop=True)
+        got = risk.risk_register(con, scope=scope, lang="zh")
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, obj=name)
+    assert risk.risk_reasons(con, scope=scopes(con)["one flagged"]).shape[0] >= 1
+
+
+def test_register_sentences_match_describe_reason(tmp_path):
+    """The register words its reasons in SQL; every sentence must be describe_reason's."""
+    ws = company(tmp_path / "w.duckdb", ids=tuple("ABCDEFGH"))
+    nan, inf = float("nan"), float("inf")
+    reasons = pd.DataFrame([
+        ("A", "red_health", 31.5, None, None), ("A", "usage_drop", 0.505, 1234.56, "611.0"),
+        ("A", "detractor", 5.0, None, "2024-10-01"), ("B", "p1_open", 2.0, 11.0, None),
+        ("B", "ticket_aging", 1.0, 1500.0, None), ("B", "renewal_soon", 30.0, None, "yellow"),
+        ("C", "renewal_soon", 2.0, None, "unscored"), ("C", "overdue", 45.0, None, "45"),
+        ("D", "overdue", None, None, "Overdue"), ("D", "overdue", nan, None, None),
+        ("E", "usage_drop", 1.0, 10.0, None), ("E", "manual_red", None, None, None),
+        ("F", "notice", None, None, None), ("F", "red_health", nan, None, None),
+        ("G", "usage_drop", 0.125, inf, "0.0"), ("H", "detractor", 0.0, None, None),
+    ], columns=["account_id", "code", "value", "extra", "note"]).assign(arr=12000.0)
+    reasons["value"] = reasons["value"].astype("float64")
+    reasons["extra"] = reasons["extra"].astype("float64")
+    for lang in ("en", "zh"):
+        register = risk.register_from_reasons(ws.con, reasons, dt.date(2024, 12, 1), None, lang)
+        order = {c: i for i, c in enumerate(risk.RULE_CODES)}
+        for account, rows in reasons.groupby("account_id"):
+            rows = rows.assign(o=rows["code"].map(order)).sort_values("o", kind="stable")
+            expected = "; ".join(risk.describe_reason(c, risk._none(v), risk._none(e), risk._none(n), lang,
+                                                      segments.level_measure(ws.con))
+                                 for c, v, e, n in zip(rows["code"], rows["value"], rows["extra"], rows["note"]))
+            got = register.set_index("account_id").loc[account, "reasons"]
+            assert got == expected, (lang, account)

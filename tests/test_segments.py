@@ -403,3 +403,69 @@ def test_chart_builders_translate_and_serialise(tmp_path, monkeypatch):
     # Hiding money plots accounts, not ARR.
     hidden = json.dumps(charts.reason_chart(by_reason, "en", hide_money=True).to_dict())
     assert '"field": "accounts"' in hidden and '"field": "arr"' not in hidden
+
+
+def test_a_scoped_usage_trend_reads_only_its_accounts_and_keeps_the_global_dates(tmp_path):
+    """k5 stopped using the product four weeks before the end; alone, its levels must still be
+    averaged over the usage dates of the whole table (a missing week counts as 0)."""
+    ws = rfm_company(tmp_path / "w.duckdb")
+    measures = {"lvl": "active_users"}
+    sql, params = segments.one_schema_read(segments.usage_trend_sql)(ws.con, measures, "2024-12")
+    whole = segments.execute(ws.con, sql, params).df().set_index("account_id").sort_index()
+    scope = Scope.from_dict({"account_id": ["k5"]})
+    sql, params = segments.one_schema_read(segments.usage_trend_sql)(ws.con, measures, "2024-12", scope=scope)
+    alone = segments.execute(ws.con, sql, params).df().set_index("account_id")
+    assert list(alone.index) == ["k5"]
+    pd.testing.assert_series_equal(alone.loc["k5"], whole.loc["k5"])
+    # Recent window (12-03 … 12-31): four usage dates in the table, k5 used none of them.
+    assert alone.loc["k5", "lvl_recent"] == 0.0 and alone.loc["k5", "lvl_change"] == -1.0
+    assert alone.loc["k5", "baseline_dates"] == whole["baseline_dates"].max() == 4
+
+
+def test_scope_filter_matches_the_scope_api_and_named_accounts_filter_first(tmp_path):
+    ws = retention_company(tmp_path / "w.duckdb")
+    read = segments.one_schema_read(segments.scope_filter)
+    for filters in ({"industry": ["Retail"]}, {"account_id": ["A", "C"]},
+                    {"account_id": ["A", "C", "E"], "industry": ["Energy"]}):
+        scope = Scope.from_dict(filters)
+        ours, params = read(ws.con, scope)
+        theirs, their_params = scope.account_filter(ws.con)
+        got = {r[0] for r in ws.con.execute(f"SELECT account_id FROM accounts WHERE {ours}", params).fetchall()}
+        want = {r[0] for r in ws.con.execute(f"SELECT account_id FROM accounts WHERE {theirs}",
+                                             their_params).fetchall()}
+        assert got == want
+        assert ours.startswith("(CAST(") == ("account_id" in filters)
+    assert read(ws.con, None) == ("TRUE", {})
+    with pytest.raises(InputError):
+        read(ws.con, Scope.from_dict({"nope": ["x"]}))
+
+
+def test_bands_come_from_the_shared_history_narrowed_to_the_scope(tmp_path, monkeypatch):
+    asked = []
+
+    def history(con, scope=None):
+        asked.append(scope)
+        return pd.DataFrame({"account_id": pd.Categorical(["A", "B", "C", "A"]),
+                             "month": pd.to_datetime(["2024-12-01"] * 3 + ["2024-11-01"]),
+                             "band": pd.Categorical(["green", "red", "yellow", "red"]),
+                             "score": [80.0, 10.0, 50.0, 20.0]})
+
+    monkeypatch.setattr(segments, "health_history", history)
+    ws = retention_company(tmp_path / "w.duckdb")
+    every = segments.account_bands(ws.con, "2024-12")
+    assert every.to_dict("records") == [{"account_id": "A", "band": "green", "score": 80.0},
+                                        {"account_id": "B", "band": "red", "score": 10.0},
+                                        {"account_id": "C", "band": "yellow", "score": 50.0}]
+    retail = segments.account_bands(ws.con, "2024-12", Scope.from_dict({"industry": ["Retail"]}))
+    assert retail["account_id"].tolist() == ["A", "B"]
+    assert all(scope is None for scope in asked)  # never a health model of the scope alone
+    assert segments.account_bands(ws.con, "2024-10") is None  # nobody scored that month
+
+
+def test_workspace_figures_follow_the_data_version(tmp_path):
+    ws = rfm_company(tmp_path / "w.duckdb")
+    assert segments.usage_end(ws.con) == dt.date(2024, 12, 30)
+    usage = ws.con.execute("SELECT * EXCLUDE (_source_key, _source_file) FROM usage").df()
+    later = pd.DataFrame([("k1", pd.Timestamp("2025-01-06"), 1.0, 10.0)], columns=usage.columns)
+    ws.write_frame("usage", pd.concat([usage, later], ignore_index=True))
+    assert segments.usage_end(ws.con) == dt.date(2025, 1, 6)

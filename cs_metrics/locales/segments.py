@@ -102,6 +102,8 @@ _SEGMENTS = {
                                 "行：三个月前所在的 RFM 分群；列：当前分群。客户从核心拥护者滑向休眠，就是需要介入的信号。"),
     "segments.migration_before": ("Three months ago", "三个月前"),
     "segments.rfm_accounts_title": ("Accounts in a segment", "分群中的客户"),
+    "segments.top_rows": ("Showing the first {shown} of {total} rows; the CSV holds all of them.",
+                          "显示 {total} 行中的前 {shown} 行；CSV 文件包含全部行。"),
     "segments.rfm_pick": ("Segment", "分群"),
     "segments.column": ("Column", "属性列"),
     "segments.save.title": ("Save as a filter for every page", "保存为所有页面可用的筛选"),
@@ -216,6 +218,7 @@ _RISK = {
 
 _RENEWALS = {
     "renewals.title": ("Renewals in the next 12 months", "未来 12 个月的续约"),
+    "renewals.tab": ("Renewals", "续约"),
     "renewals.no_dates": ("The accounts table has no renewal date, so there is no renewal calendar.",
                           "客户表中没有续约日期，无法生成续约日历。"),
     "renewals.none_upcoming": ("No active account renews in the next 12 months.", "未来 12 个月没有活跃客户续约。"),
