@@ -237,6 +237,32 @@ def kpi(container: Any, label: str, value: str, help: str | None = None,
                      delta_arrow=delta_arrow)
 
 
+def note_kpi(container: Any, label: str, value: str, help: str | None = None, note: str | None = None) -> None:
+    """A KPI tile with a grey note under the value (not a change: no arrow, no colour)."""
+    kpi(container, label, value, help=help, delta=note, delta_color="off", delta_arrow="off")
+
+
+# Long tables show their first rows; the whole list goes into a CSV.
+TOP_ROWS = 500
+
+
+def more_rows(ctx: PageContext, rows: pd.DataFrame, prepare: Callable[[pd.DataFrame], pd.DataFrame] | None,
+              file_name: str = "", key: str = "") -> None:
+    """Under a table showing the first :data:`TOP_ROWS` of ``rows``: when there are more, say
+    so and (not in presenter mode) offer all of them as a CSV, ``prepare`` making the display
+    frame (its canonical column names are translated). ``prepare=None``: the page offers its
+    own downloads of every row."""
+    if len(rows) <= TOP_ROWS:
+        return
+    from cs_metrics.export import to_csv_bytes
+
+    st.caption(ctx.t("common.top_rows", shown=number(ctx, TOP_ROWS), total=number(ctx, len(rows))))
+    if prepare is not None and not ctx.presenter:
+        download_bytes(ctx, "common.download_csv",
+                       lambda: to_csv_bytes(prepare(rows).rename(columns=lambda c: column_label(ctx, c))),
+                       file_name, "text/csv", key=key)
+
+
 def unavailable(ctx: PageContext, reason_key: str, **fmt: Any) -> None:
     st.info(ctx.t(reason_key, **fmt), icon=":material/info:")
 

@@ -14,25 +14,9 @@ import streamlit as st
 import ui
 from cs_metrics import growth
 from cs_metrics.charts import segments as charts
-from cs_metrics.export import to_csv_bytes
 
 # Tables show at most this many rows (a browser table of 100k rows is slow to send and to
 # read); the CSV below each holds every row.
-TOP_ROWS = 500
-
-
-def more_rows(rows: pd.DataFrame, prepare, file_name: str, key: str) -> None:
-    """Under a table showing the first TOP_ROWS of ``rows``: when there are more, say so and
-    offer all of them as a CSV (``prepare`` makes the display frame)."""
-    if len(rows) <= TOP_ROWS:
-        return
-    st.caption(ctx.t("segments.top_rows", shown=ui.number(ctx, TOP_ROWS), total=ui.number(ctx, len(rows))))
-    if not ctx.presenter:
-        ui.download_bytes(ctx, "common.download_csv",
-                          lambda: to_csv_bytes(prepare(rows).rename(columns=lambda c: ui.column_label(ctx, c))),
-                          file_name, "text/csv", key=key)
-
-
 ctx = ui.page_context()
 ui.title(ctx, "growth.title", "growth.question")
 if not ui.requires(ctx, ["accounts"]):
@@ -95,7 +79,7 @@ else:
             shown = shown.drop(columns=["arr", "expansion_arr"])
         return shown.rename(columns={c: ctx.t(f"growth.col.{c}") for c in shown.columns})
 
-    shown = expansion_rows(expansion.head(TOP_ROWS))  # largest estimate first
+    shown = expansion_rows(expansion.head(ui.TOP_ROWS))  # largest estimate first
     headers = {c: ctx.t(f"growth.col.{c}") for c in ("arr", "utilisation", "usage_change", "expansion_arr",
                                                       "evidence")}
     pct = st.column_config.NumberColumn(format="%.0f%%")
@@ -104,7 +88,7 @@ else:
               headers["evidence"]: st.column_config.TextColumn(width="large")}
     config.update({headers[c]: money for c in ("arr", "expansion_arr") if headers[c] in shown.columns})
     ui.table(ctx, shown, key="growth_expansion", column_config=config, height=380)
-    more_rows(expansion, expansion_rows, f"expansion_{lists['as_of'].strftime('%Y%m')}.csv", "growth_expansion_csv")
+    ui.more_rows(ctx, expansion, expansion_rows, f"expansion_{lists['as_of'].strftime('%Y%m')}.csv", "growth_expansion_csv")
     st.caption(ctx.t("growth.expansion_help"))
 
 # Advocacy ----------------------------------------------------------------------------
@@ -132,12 +116,12 @@ else:
             shown = shown.drop(columns=["arr"])
         return shown.rename(columns={c: ctx.t(f"growth.col.{c}") for c in shown.columns})
 
-    shown = advocacy_rows(picked.head(TOP_ROWS))  # best scores, then largest ARR, first
+    shown = advocacy_rows(picked.head(ui.TOP_ROWS))  # best scores, then largest ARR, first
     config = {ctx.t("growth.col.comment"): st.column_config.TextColumn(width="large")}
     if not ctx.hide_money:
         config[ctx.t("growth.col.arr")] = st.column_config.NumberColumn(format="localized")
     ui.table(ctx, shown, key="growth_advocacy", column_config=config, height=380)
-    more_rows(picked, advocacy_rows, f"advocacy_{lists['as_of'].strftime('%Y%m')}.csv", "growth_advocacy_csv")
+    ui.more_rows(ctx, picked, advocacy_rows, f"advocacy_{lists['as_of'].strftime('%Y%m')}.csv", "growth_advocacy_csv")
     st.caption(ctx.t("growth.advocacy_help"))
 
 # Voice of the customer -----------------------------------------------------------------

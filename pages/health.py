@@ -214,7 +214,7 @@ config = {
     **{charts.component_label(c, ctx.lang): st.column_config.NumberColumn(format="%.0f") for c in present},
 }
 ui.table(ctx, display, key="health_accounts", column_config=config, height=420)
-ui.download_bytes(ctx, "health.download_scores", to_csv_bytes(display), "health_scores.csv", "text/csv",
+ui.download_bytes(ctx, "health.download_scores", lambda: to_csv_bytes(display), "health_scores.csv", "text/csv",
                   key="health_scores_csv")
 
 st.subheader(ctx.t("health.disagree_title"))

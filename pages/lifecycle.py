@@ -175,7 +175,7 @@ else:
             shown[col] = listing[col]
     ui.table(ctx, shown, key="lc_queue", column_config={"arr": st.column_config.NumberColumn(format="localized")},
              fold_in_presenter=False)
-    ui.download_bytes(ctx, "lifecycle.download_queue", to_csv_bytes(shown), f"call_list_{month_label}.csv",
+    ui.download_bytes(ctx, "lifecycle.download_queue", lambda: to_csv_bytes(shown), f"call_list_{month_label}.csv",
                       "text/csv", key="lc_queue_csv")
 
 st.subheader(ctx.t("lifecycle.time_title"))

@@ -16,28 +16,10 @@ import ui
 from cs_metrics import renewals, risk, segments
 from cs_metrics.charts import segments as charts
 from cs_metrics.errors import PolarisError
-from cs_metrics.export import to_csv_bytes
 
 
 # Tables show at most this many rows (a browser table of 100k rows is slow to send and to
 # read); the downloads hold every row.
-TOP_ROWS = 500
-
-
-def kpi_note(container, label: str, value: str, help: str | None = None, note: str | None = None) -> None:
-    """A KPI tile with a grey note under the value (no up/down arrow: the note is not a change).
-
-    Same look as ui.kpi; ui.kpi has no way to switch the delta arrow off yet.
-    """
-    container.metric(label, value, delta=note, delta_color="off", delta_arrow="off", help=help, border=True)
-
-
-def top_note(total: int) -> None:
-    """Say that a table shows only its first TOP_ROWS rows (when it has more)."""
-    if total > TOP_ROWS:
-        st.caption(ctx.t("segments.top_rows", shown=ui.number(ctx, TOP_ROWS), total=ui.number(ctx, total)))
-
-
 def renewal_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Upcoming renewals as shown: translated band, plain dates, money hidden on request."""
     listed = rows[["account_name", "owner", "renewal_date", "arr", "group"]].copy()
@@ -104,16 +86,16 @@ def register_section() -> None:
     soon = by_reason.loc[by_reason["code"] == "renewal_soon", "arr"]
     soon_arr = float(soon.iloc[0]) if len(soon) else (0.0 if soon_rule["enabled"] and has_renewal_dates else None)
     tiles = st.columns(4)
-    kpi_note(tiles[0], ctx.t("risk.kpi.flagged_accounts"), ui.number(ctx, overview["flagged_accounts"]),
+    ui.note_kpi(tiles[0], ctx.t("risk.kpi.flagged_accounts"), ui.number(ctx, overview["flagged_accounts"]),
              help=ctx.t("risk.kpi.flagged_accounts_help"),
              note=ctx.t("risk.of_active", n=ui.number(ctx, overview["active_accounts"])))
-    kpi_note(tiles[1], ctx.t("risk.kpi.flagged_arr"), ui.money(ctx, overview["flagged_arr"]),
+    ui.note_kpi(tiles[1], ctx.t("risk.kpi.flagged_arr"), ui.money(ctx, overview["flagged_arr"]),
              help=ctx.t("risk.kpi.flagged_arr_help"),
              note=None if ctx.hide_money else share(overview["flagged_arr"], overview["active_arr"]))
-    kpi_note(tiles[2], ctx.t("risk.kpi.red_arr"), ui.money(ctx, overview["red_arr"]),
+    ui.note_kpi(tiles[2], ctx.t("risk.kpi.red_arr"), ui.money(ctx, overview["red_arr"]),
              help=ctx.t("risk.kpi.red_arr_help"),
              note=None if ctx.hide_money else share(overview["red_arr"], overview["active_arr"]))
-    kpi_note(tiles[3], ctx.t("risk.kpi.renewal_soon_arr", days=int(soon_rule["days"])), ui.money(ctx, soon_arr),
+    ui.note_kpi(tiles[3], ctx.t("risk.kpi.renewal_soon_arr", days=int(soon_rule["days"])), ui.money(ctx, soon_arr),
              help=ctx.t("risk.kpi.renewal_soon_arr_help"),
              note=None if ctx.hide_money else share(soon_arr, overview["active_arr"]))
     if not overview["health_available"]:
@@ -151,7 +133,7 @@ def register_section() -> None:
                          arr=ui.money(ctx, float(shown["arr"].sum()))))
 
         # The largest accounts first (the register is sorted by ARR); the files hold every row.
-        display = shown.head(TOP_ROWS).drop(columns=["account_id", "reason_codes"]).copy()
+        display = shown.head(ui.TOP_ROWS).drop(columns=["account_id", "reason_codes"]).copy()
         display["band"] = [ctx.t(f"band.{b}") if isinstance(b, str) else ctx.t("band.unscored")
                            for b in display["band"]]
         display["renewal_date"] = pd.to_datetime(display["renewal_date"]).dt.date
@@ -162,7 +144,7 @@ def register_section() -> None:
         if "arr" in headers:
             config[headers["arr"]] = st.column_config.NumberColumn(format="localized")
         ui.table(ctx, display.rename(columns=headers), key="risk_register", column_config=config, height=420)
-        top_note(len(shown))
+        ui.more_rows(ctx, shown, None)  # the CSV and XLSX below hold every row
 
         if not ctx.presenter:  # files to leave behind, not for the shared screen
             stamp = as_of_text.replace("-", "")
@@ -191,20 +173,20 @@ def renewals_section() -> None:
     total = forecast[forecast["group"] == "all"].iloc[0]
     overall = outlook["rates"][outlook["rates"]["band"] == "all"].iloc[0]
     tiles = st.columns(4)
-    kpi_note(tiles[0], ctx.t("renewals.kpi.renewing"), ui.money(ctx, total["arr"]),
+    ui.note_kpi(tiles[0], ctx.t("renewals.kpi.renewing"), ui.money(ctx, total["arr"]),
              help=ctx.t("renewals.kpi.renewing_help"),
              note=ctx.t("renewals.kpi.accounts", n=ui.number(ctx, total["accounts"])))
     range_text = None
     if total["expected_low"] is not None and not ctx.hide_money:
         range_text = ctx.t("renewals.kpi.range", low=ui.money(ctx, total["expected_low"]),
                            high=ui.money(ctx, total["expected_high"]))
-    kpi_note(tiles[1], ctx.t("renewals.kpi.expected"), ui.money(ctx, total["expected"]),
+    ui.note_kpi(tiles[1], ctx.t("renewals.kpi.expected"), ui.money(ctx, total["expected"]),
              help=ctx.t("renewals.kpi.expected_help"), note=range_text)
-    kpi_note(tiles[2], ctx.t("renewals.kpi.rate"), ui.pct(ctx, overall["rate"]),
+    ui.note_kpi(tiles[2], ctx.t("renewals.kpi.rate"), ui.pct(ctx, overall["rate"]),
              help=ctx.t("renewals.kpi.rate_help", n=ui.number(ctx, overall["due"])),
              note=ctx.t("renewals.kpi.rests_on", n=ui.number(ctx, overall["due"])))
     cmrr = outlook["cmrr"]
-    kpi_note(tiles[3], "CMRR", ui.money(ctx, None if cmrr is None else cmrr["cmrr"]),
+    ui.note_kpi(tiles[3], "CMRR", ui.money(ctx, None if cmrr is None else cmrr["cmrr"]),
              help=ctx.t("renewals.kpi.cmrr_help"),
              note=None if cmrr is None or ctx.hide_money else ctx.t(
                  "renewals.kpi.cmrr_delta", notice=ui.money(ctx, cmrr["notice"]),
@@ -248,13 +230,9 @@ def renewals_section() -> None:
     if not upcoming.empty:
         with st.expander(ctx.t("renewals.list_title", n=ui.number(ctx, len(upcoming)))):
             # Soonest first; the CSV holds every upcoming renewal.
-            ui.table(ctx, renewal_rows(upcoming.head(TOP_ROWS)), key="renewal_list", fold_in_presenter=False,
+            ui.table(ctx, renewal_rows(upcoming.head(ui.TOP_ROWS)), key="renewal_list", fold_in_presenter=False,
                      column_config={"arr": st.column_config.NumberColumn(format="localized")})
-            top_note(len(upcoming))
-            if not ctx.presenter and len(upcoming) > TOP_ROWS:
-                every = lambda: renewal_rows(upcoming).rename(columns=lambda c: ui.column_label(ctx, c))  # noqa: E731
-                ui.download_bytes(ctx, "common.download_csv", lambda: to_csv_bytes(every()),
-                                  f"renewals_{as_of_text.replace('-', '')}.csv", "text/csv", key="renewal_csv")
+            ui.more_rows(ctx, upcoming, renewal_rows, f"renewals_{as_of_text.replace('-', '')}.csv", key="renewal_csv")
 
 
 ctx = ui.page_context()

@@ -15,21 +15,11 @@ import ui
 from cs_metrics import segments
 from cs_metrics.charts import segments as charts
 from cs_metrics.errors import PolarisError
-from cs_metrics.export import to_csv_bytes
 from cs_metrics.scope import categorical_columns, column_values
 
 
 # Tables show at most this many rows (a browser table of 100k rows is slow to send and to
 # read); the CSV holds every row.
-TOP_ROWS = 500
-
-
-def kpi_note(container, label: str, value: str, help: str | None = None, note: str | None = None) -> None:
-    """A KPI tile with a grey note under the value (no up/down arrow: the note is not a change).
-
-    Same look as ui.kpi; ui.kpi has no way to switch the delta arrow off yet.
-    """
-    container.metric(label, value, delta=note, delta_color="off", delta_arrow="off", help=help, border=True)
 
 
 ctx = ui.page_context()
@@ -142,7 +132,7 @@ def tier_section() -> None:
     tiers = table[~table["is_total"].astype(bool)]
     tiles = st.columns(max(1, len(tiers)))
     for col, row in zip(tiles, tiers.to_dict("records")):
-        kpi_note(col, ctx.t("segments.tier_tile", tier=label(row["segment"], "tier"),
+        ui.note_kpi(col, ctx.t("segments.tier_tile", tier=label(row["segment"], "tier"),
                             touch=ctx.t(f"segments.touch.{segments.TOUCH_MODEL.get(row['segment'], 'tech')}")),
                  ui.money(ctx, row["arr"]), help=ctx.t("segments.tier_tile_help"),
                  note=ctx.t("segments.tier_tile_delta", n=ui.number(ctx, row["accounts"]),
@@ -227,13 +217,9 @@ def rfm_section() -> None:
         return shown.drop(columns=[ui.column_label(ctx, "arr")]) if ctx.hide_money else shown
 
     # Largest ARR first; a segment of a big workspace has thousands of accounts, all in the CSV.
-    ui.table(ctx, member_rows(members.head(TOP_ROWS)), key="seg_rfm_members",
+    ui.table(ctx, member_rows(members.head(ui.TOP_ROWS)), key="seg_rfm_members",
              column_config={ctx.t("segments.col.frequency"): st.column_config.NumberColumn(format="%.2f")})
-    if len(members) > TOP_ROWS:
-        st.caption(ctx.t("segments.top_rows", shown=ui.number(ctx, TOP_ROWS), total=ui.number(ctx, len(members))))
-        if not ctx.presenter:
-            ui.download_bytes(ctx, "common.download_csv", lambda: to_csv_bytes(member_rows(members)),
-                              f"rfm_{chosen}_{as_of.strftime('%Y%m')}.csv", "text/csv", key="seg_rfm_csv")
+    ui.more_rows(ctx, members, member_rows, f"rfm_{chosen}_{as_of.strftime('%Y%m')}.csv", key="seg_rfm_csv")
     ids = members["account_id"].astype(str).tolist()
     if len(ids) <= segments.MAX_SAVED_MEMBERS:
         save_box({label(chosen, "rfm"): {"account_id": ids}}, "segments.save.rfm_help", "seg_save_rfm")

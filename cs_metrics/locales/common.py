@@ -113,4 +113,6 @@ MESSAGES = {
     "band.yellow": ("yellow", "黄色"),
     "band.red": ("red", "红色"),
     "band.unscored": ("unscored", "未评分"),
+    "common.top_rows": ("Showing the first {shown} of {total} rows; the CSV holds all of them.",
+                          "显示 {total} 行中的前 {shown} 行；CSV 文件包含全部行。"),
 }

@@ -102,8 +102,6 @@ _SEGMENTS = {
                                 "行：三个月前所在的 RFM 分群；列：当前分群。客户从核心拥护者滑向休眠，就是需要介入的信号。"),
     "segments.migration_before": ("Three months ago", "三个月前"),
     "segments.rfm_accounts_title": ("Accounts in a segment", "分群中的客户"),
-    "segments.top_rows": ("Showing the first {shown} of {total} rows; the CSV holds all of them.",
-                          "显示 {total} 行中的前 {shown} 行；CSV 文件包含全部行。"),
     "segments.rfm_pick": ("Segment", "分群"),
     "segments.column": ("Column", "属性列"),
     "segments.save.title": ("Save as a filter for every page", "保存为所有页面可用的筛选"),
