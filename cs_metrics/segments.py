@@ -1009,14 +1009,19 @@ def _content_key(con: duckdb.DuckDBPyConnection, scope: Scope | None) -> tuple:
 
     An unchanged private copy of the sample (``origin`` recorded, its data version still the
     one it was copied at, as :attr:`Workspace.cache_key` reads it) is keyed by its origin
-    without hashing anything; other files hash every row of every input table (about a
-    third of a second on 100k accounts, still far less than scoring them).
+    without hashing anything, and so is a file with a data stamp (every file whose data changed
+    through :meth:`Workspace.bump_version`); other files hash every row of every input table
+    (about a third of a second on 100k accounts, still far less than scoring them).
     """
     meta = dict(con.execute("SELECT key, value FROM _polaris_meta "
-                            "WHERE key IN ('data_version', 'origin', 'origin_version')").fetchall())
+                            "WHERE key IN ('data_version', 'origin', 'origin_version', 'data_stamp')").fetchall())
     month = dt.date.today().strftime("%Y-%m")
     if meta.get("origin") and meta.get("origin_version") == meta.get("data_version", "0"):
         return ("origin", meta["origin"], meta["origin_version"], month, scope or Scope())
+    if meta.get("data_stamp"):
+        # A random stamp renewed by every change of data (Workspace.bump_version): nothing
+        # to hash, and a workspace made again under the same name cannot meet the old result.
+        return ("stamp", meta["data_stamp"], month, scope or Scope())
     parts = []
     for table in ("accounts", "mrr", "subscriptions", "usage", "tickets", "nps", "goals", "_polaris_settings"):
         if has_table(con, table):

@@ -210,10 +210,17 @@ class Workspace:
         return int(row[0]) if row else 0
 
     def bump_version(self) -> None:
-        """Record that loaded data changed. Call inside the loading transaction."""
+        """Record that loaded data changed. Call inside the loading transaction.
+
+        Besides the counter, a random stamp: a workspace deleted and made again under the
+        same name counts its versions from the start, and must not meet the old one's
+        cached results."""
         self.con.execute(
             "INSERT INTO _polaris_meta VALUES ('data_version', '1') ON CONFLICT (key) "
             "DO UPDATE SET value = CAST(CAST(_polaris_meta.value AS INTEGER) + 1 AS VARCHAR)")
+        self.con.execute(
+            "INSERT INTO _polaris_meta VALUES ('data_stamp', $s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            {"s": uuid.uuid4().hex})
 
     @property
     def cache_key(self) -> str:
@@ -223,12 +230,12 @@ class Workspace:
         every new session on the sample reuses the results computed for the first one.
         """
         rows = dict(self.con.execute(
-            "SELECT key, value FROM _polaris_meta WHERE key IN ('data_version', 'origin', 'origin_version')"
-        ).fetchall())
+            "SELECT key, value FROM _polaris_meta WHERE key IN ('data_version', 'origin', 'origin_version', "
+            "'data_stamp')").fetchall())
         version = rows.get("data_version", "0")
         if rows.get("origin") and rows.get("origin_version") == version:
             return f"{rows['origin']}:{version}"
-        return f"{self.path or id(self)}:{version}"
+        return f"{self.path or id(self)}:{version}:{rows.get('data_stamp', '')}"
 
     def mark_origin(self, origin: str) -> None:
         """Record that this file is an unchanged copy of ``origin`` (see :attr:`cache_key`)."""

@@ -148,3 +148,21 @@ def test_unchanged_sample_copies_share_a_cache_key_until_one_changes(tmp_path):
     assert one.cache_key != two.cache_key  # both changed once: each keyed by its own file now
     plain = Workspace.create(tmp_path / "plain.duckdb")
     assert str(tmp_path) in plain.cache_key
+
+
+def test_a_workspace_made_again_under_the_same_name_gets_new_cache_keys(tmp_path):
+    """Deleted and made again, a workspace counts its versions from the start; its cache key
+    (and the shared health result's key) must still differ from the old file's."""
+    path = tmp_path / "acme.duckdb"
+    frame = pd.DataFrame({"account_id": ["A"], "account_name": ["Acme"]})
+    ws = Workspace.create(path)
+    ws.write_frame("accounts", frame)
+    ws.bump_version()
+    first, version = ws.cache_key, ws.data_version()
+    ws.close()
+    path.unlink()
+    again = Workspace.create(path)
+    again.write_frame("accounts", frame.assign(account_name="Other"))
+    again.bump_version()
+    assert again.data_version() == version and again.cache_key != first
+    again.close()
