@@ -167,6 +167,44 @@ def test_date_forms(ws, tmp_path, values, expected):
     assert list(prepared.preview["due_date"].dt.date) == expected
 
 
+
+@pytest.mark.parametrize("values", [
+    ["2024-09-01", "2024-10-01"], ["2024-12-31", "1900-01-01", "2200-12-31"], ["2024-02-30"], ["2024-02-29"],
+    ["2023-02-29"], ["1899-12-31", "2024-01-01"], ["2201-01-01"], ["2024-13-01"], ["0000-01-01"],
+    ["２０２４-01-01"], ["2024-1-01"], ["2024-01-01 "], ["2024-01-01", "2024/02/01"],
+])
+@pytest.mark.parametrize("month", [False, True])
+def test_plain_iso_sample_shortcut_finds_what_the_search_finds(values, month, monkeypatch):
+    from cs_metrics.ingest import values as V
+    from cs_metrics.ingest.staging import _detector
+
+    con = _detector().cursor()
+    quick = V.detect_date(con, values, month=month)
+    monkeypatch.setattr(V, "_plain_iso_dates", lambda vals: False)
+    assert quick == V.detect_date(con, values, month=month)
+    con.close()
+
+
+@pytest.mark.parametrize("values", [["1.5", "2"], ["1,5", "2,25"], ["1.234,56"], ["1,234.56"], ["12,5 €"], ["7"], []])
+def test_number_sample_shortcut_finds_what_the_patterns_find(values):
+    from cs_metrics.ingest import values as V
+
+    comma = sum(1 for v in values if any(p.search(v) for p in V._DC))
+    point = sum(1 for v in values if any(p.search(v) for p in V._DP))
+    assert V.detect_number(values).decimal_comma == (comma > point)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_line_count_across_chunks(tmp_path, monkeypatch, newline):
+    from cs_metrics.ingest import encodings
+
+    text = newline.join(f"A{i},{'x' * (i % 13)}" for i in range(500)) + newline + newline
+    path = C.write_text(tmp_path, "lines.csv", text)
+    monkeypatch.setattr(encodings, "SCAN_CHUNK_BYTES", 7)  # line ends fall on chunk edges
+    found = encodings.scan_utf8(path, newline[-1:].encode())
+    assert found.newlines == text.count(newline[-1:]) and found.ends_with_newline and not found.has_nul
+    assert found.size == len(text.encode())
+
 def test_ambiguous_day_month_is_asked_with_a_default(ws, tmp_path):
     rows = [["account_id", "goal", "due_date"], ["A1", "g", "03/04/2024"], ["A2", "g", "05/06/2024"]]
     path = C.write_csv(tmp_path, "goals.csv", rows)

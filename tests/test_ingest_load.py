@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import shutil
 
+import duckdb
 import pytest
 
 from cs_metrics import ingest
-from cs_metrics.ingest import IngestError, loading
+from cs_metrics.ingest import IngestError, loading, staging
 from cs_metrics.workspace import Workspace
 from tests import ingest_corpus as C
 
@@ -176,3 +177,73 @@ def test_loading_accounts_matches_the_tables_loaded_before(tmp_path):
     assert result.rematched["tickets"].matched_rows == 2
     assert ws.con.execute("SELECT account_id FROM tickets ORDER BY 1").fetchall() == [("A1",), ("A2",)]
     ws.close()
+
+
+# Checks on files of several row groups ----------------------------------------------------------
+# The checks let DuckDB skip row groups whose statistics rule a problem out, and the duplicate
+# check counts months per key: problems beyond the sample and in later row groups must still be
+# found exactly, with their line numbers.
+def _big_mrr(path, rows=300_000, keys=5_000, negative=-1, empty_key=-1, duplicate_of=None):
+    """``rows`` monthly MRR rows of ``keys`` accounts from 2020-01 (row i is on line i + 2): row
+    ``negative`` has MRR -5, row ``empty_key`` no key, and the last row repeats the key and
+    month of row ``duplicate_of``."""
+    last = rows - 1 if duplicate_of is not None else -1
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT CASE WHEN i = {empty_key} THEN NULL ELSE 'K' || (j % {keys}) END AS account_id,
+            strftime(DATE '2020-01-01' + to_months(CAST(j // {keys} AS INTEGER)), '%Y-%m-%d') AS month,
+            CASE WHEN i = {negative} THEN -5 ELSE 100 + i % 7 END AS mrr
+        FROM (SELECT i, CASE WHEN i = {last} THEN {duplicate_of or 0} ELSE i END AS j FROM range({rows}) t(i)))
+        TO '{path}' (HEADER)""")
+    con.close()
+    return path
+
+
+def test_problems_in_later_row_groups_are_found_with_their_lines(ws, tmp_path):
+    path = _big_mrr(tmp_path / "big.csv", negative=250_000, empty_key=200_000, duplicate_of=3)
+    raw = ingest.inspect_file(path)
+    prepared = ingest.prepare(ws, raw, "mrr", ingest.propose_mapping(raw, "mrr"))
+    errs = {i.key: i for i in prepared.report.errors}
+    assert errs["ingest.error.negative_mrr"].rows == [250_002] and errs["ingest.error.negative_mrr"].count == 1
+    assert errs["ingest.error.required_empty"].rows == [200_002] and errs["ingest.error.required_empty"].count == 1
+    dup = errs["ingest.error.duplicate_mrr"]
+    assert dup.rows == [5, 300_001] and dup.count == 2 and "K3" in dup.message("en")
+    assert set(errs) == {"ingest.error.negative_mrr", "ingest.error.required_empty", "ingest.error.duplicate_mrr"}
+    ingest.discard(ws, prepared)
+
+
+def test_a_clean_big_file_loads_every_row(ws, tmp_path):
+    result = ingest.load_path(ws, _big_mrr(tmp_path / "big.csv"))
+    assert result.rows == 300_000
+    n, keys, months, lo = ws.con.execute(
+        "SELECT count(*), count(DISTINCT _source_key), count(DISTINCT month), min(mrr) FROM mrr").fetchone()
+    assert (n, keys, months, lo) == (300_000, 5_000, 60, 100)
+
+
+@pytest.mark.parametrize("bitmap_months", [600, 1])
+def test_duplicate_months_found_by_either_probe(ws, tmp_path, monkeypatch, bitmap_months):
+    # 1: the months span more than the bitmap allows, so the hash probe decides.
+    monkeypatch.setattr(staging, "BITMAP_MONTHS", bitmap_months)
+    clean = C.MRR_LONG + [["A1", "1950-01", "5"], ["A2", "2024-02", "9"]]
+    assert prepared_for(ws, tmp_path, clean).report.ok
+    twice = clean + [["A1", "1950-01-01", "6"]]
+    (err,) = prepared_for(ws, tmp_path, twice, name="twice.csv").report.errors
+    assert err.key == "ingest.error.duplicate_mrr" and err.rows == [6, 8] and err.count == 2
+
+
+def test_duplicates_in_a_wide_sheet(ws, tmp_path):
+    rows = C.wide_rows(["2024-01", "2024-02", "2024-03"]) + [["Kite Foods", 1, 2, 3]]
+    (err,) = prepared_for(ws, tmp_path, rows, name="wide.csv", kind="mrr").report.errors
+    # Kite Foods appears twice with values for February and March: two duplicate keys, four rows.
+    assert err.key == "ingest.error.duplicate_mrr" and err.count == 4 and err.rows == [3, 5]
+    assert err.params["groups"] == "2"
+
+
+def test_existing_columns_reads_the_workspace_table_not_a_temp_one(ws):
+    ws.con.execute('CREATE TEMP TABLE "mrr" (z INTEGER)')
+    found = loading._existing_columns(ws.con, "mrr")
+    expected = ws.con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'mrr' AND database_name <> 'temp' "
+        "ORDER BY column_index").fetchall()
+    assert list(found.items()) == expected and "month" in found
+    assert loading._existing_columns(ws.con, "nps") is None
+    ws.con.execute('DROP TABLE temp."mrr"')

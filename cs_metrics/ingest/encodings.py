@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 # Name shown to the user -> Python codec used to decode it.
 CODECS = {
     "utf-8": "utf-8",
@@ -41,6 +43,8 @@ CODECS = {
 # Shares of common characters below this mark a decoding as implausible (garbage).
 MIN_CJK_PLAUSIBILITY = 0.5
 CHUNK_BYTES = 8 << 20
+# The line count runs in a thread beside DuckDB: short chunks hold the GIL only briefly.
+SCAN_CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -189,19 +193,28 @@ class ScanResult:
 
 
 def scan_utf8(path: Path, newline: bytes = b"\n") -> ScanResult:
-    """Count line ends and look for NUL bytes in one chunked pass (no decoding)."""
+    """Count line ends and look for NUL bytes in one chunked pass (no decoding).
+
+    A one-byte line end is counted by numpy (vectorised): several times faster than
+    ``bytes.count``, which matters since the count runs beside DuckDB's read of the file.
+    """
     count = 0
     nul = False
     last = b""
     size = 0
-    buf = bytearray(max(1, min(CHUNK_BYTES, path.stat().st_size)))
+    buf = bytearray(max(1, min(SCAN_CHUNK_BYTES, path.stat().st_size)))
+    view = np.frombuffer(buf, dtype=np.uint8)
+    hits = np.empty(len(buf), dtype=bool)
     with open(path, "rb", buffering=0) as fh:
         while True:
             n = fh.readinto(buf)
             if not n:
                 break
             size += n
-            count += buf.count(newline, 0, n)
+            if len(newline) == 1:
+                count += int(np.count_nonzero(np.equal(view[:n], newline[0], out=hits[:n])))
+            else:
+                count += buf.count(newline, 0, n)
             if not nul and buf.find(b"\x00", 0, n) >= 0:
                 nul = True
             last = bytes(buf[n - 1:n])

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from cs_metrics.ingest.mapping import MAPPINGS_TABLE, propose_mapping, remember_mapping
+from cs_metrics.ingest.mapping import MAPPINGS_TABLE, detect_kind, mapping_for, recall_mapping, remember_mapping
 from cs_metrics.ingest.model import IngestError, Issue, LoadResult, Prepared, fail
-from cs_metrics.ingest.staging import Progress, _say, db_error, discard, prepare, q
+from cs_metrics.ingest.staging import Progress, _say, _tables, db_error, discard, prepare, q
 from cs_metrics.ingest.reader import inspect_file
 from cs_metrics.ingest.schema import KINDS
-from cs_metrics.ingest.mapping import detect_kind
 
 LOADS_TABLE = "_polaris_loads"
 MODES = ("replace", "append", "merge")
@@ -33,11 +33,30 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _existing_columns(con: duckdb.DuckDBPyConnection, kind: str) -> dict[str, str] | None:
-    rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
-        "AND schema_name = current_schema() AND database_name = current_database() "
-        "ORDER BY column_index", [kind]).fetchall()
+    """Column -> type of the workspace's table ``kind``, None when there is none.
+
+    The table is looked up by name in the catalog and its columns read by ``pragma_table_info``
+    on the fully qualified name (a lookup that fails would abort the load's transaction);
+    ``duckdb_columns()`` would bind every system view once per process to list their columns.
+    """
+    found = con.execute(
+        "SELECT database_name, schema_name FROM duckdb_tables() WHERE table_name = ? "
+        "AND schema_name = current_schema() AND database_name = current_database()", [kind]).fetchone()
+    if not found:
+        return None
+    name = ".".join(q(part) for part in (*found, kind))
+    rows = con.execute("SELECT name, type FROM pragma_table_info(?) ORDER BY cid", [name]).fetchall()
     return {r[0]: r[1] for r in rows} if rows else None
+
+
+def _list_tables(cursor: duckdb.DuckDBPyConnection) -> list[str] | None:
+    """The workspace's tables, read through ``cursor`` (closed after); None if that fails."""
+    try:
+        return _tables(cursor)
+    except duckdb.Error:
+        return None
+    finally:
+        cursor.close()
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -218,22 +237,29 @@ def load_path(ws: Any, path: str | Path, *, kind: str | None = None, mapping_ove
     Unanswered questions take their default answer and are reported as warnings. Raises
     :class:`~cs_metrics.ingest.model.IngestError` with every error of the report.
     """
-    raw = inspect_file(path, filename=filename, encoding=encoding, sheet=sheet, delimiter=delimiter,
-                       header_row=header_row)
+    # The workspace's tables are listed (in DuckDB, which releases the GIL) while Python reads
+    # the file's layout: the first catalog listing of a database takes DuckDB several
+    # milliseconds, spent here beside the inspection instead of after it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        listing = pool.submit(_list_tables, ws.con.cursor())
+        try:
+            raw = inspect_file(path, filename=filename, encoding=encoding, sheet=sheet, delimiter=delimiter,
+                               header_row=header_row)
+        finally:
+            tables = listing.result()
     if kind is not None and kind not in KINDS:
         raise fail("ingest.error.unknown_kind", raw.filename, lang, kind=kind, kinds=", ".join(KINDS))
+    recalled = recall_mapping(ws, raw.signature) if tables is None or MAPPINGS_TABLE in tables else None
     if kind is None:
-        from cs_metrics.ingest.mapping import recalled_kind
-
-        kind = recalled_kind(raw, ws) or detect_kind(raw)[0]
-    mapping = propose_mapping(raw, kind, ws)
+        kind = recalled[0] if recalled else detect_kind(raw)[0]
+    mapping = mapping_for(raw, kind, recalled)
     for source, target in (mapping_overrides or {}).items():
         if source not in raw.columns:
             raise fail("ingest.error.unknown_source", raw.filename, lang, columns=source)
         mapping[source] = target
     first = (lambda share, key: progress(share / 2, key)) if progress else None
     second = (lambda share, key: progress(0.5 + share / 2, key)) if progress else None
-    prepared = prepare(ws, raw, kind, mapping, date_order=date_order, progress=first)
+    prepared = prepare(ws, raw, kind, mapping, date_order=date_order, progress=first, tables=tables)
     if not prepared.report.ok:
         discard(ws, prepared)
         raise IngestError(prepared.report.errors, lang)

@@ -51,10 +51,19 @@ def remember_mapping(ws: Any, signature: str, kind: str, mapping: dict[str, str]
         [signature, kind, json.dumps(mapping, ensure_ascii=False)])
 
 
+def _mappings_exist(con: Any) -> bool:
+    """Whether the workspace has the table of remembered mappings (looked up, not created)."""
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = current_schema() "
+        "AND database_name = current_database()", [MAPPINGS_TABLE]).fetchone()[0])
+
+
 def recall_mapping(ws: Any, signature: str) -> tuple[str, dict[str, str]] | None:
     """The (kind, mapping) remembered for ``signature``, or None."""
     con = ws.con
-    _ensure_table(con)
+    # Read only: a workspace that never remembered a mapping is not written to here.
+    if not _mappings_exist(con):
+        return None
     row = con.execute(f"SELECT kind, mapping FROM {MAPPINGS_TABLE} WHERE signature = ?", [signature]).fetchone()
     if not row:
         return None
@@ -70,11 +79,14 @@ def propose_mapping(raw: RawFile, kind: str, ws: Any = None) -> dict[str, str]:
     """
     if kind not in KINDS:
         raise ValueError(kind)
-    if ws is not None:
-        recalled = recall_mapping(ws, header_signature(raw.columns))
-        if recalled and recalled[0] == kind:
-            mapping = recalled[1]
-            return {c: mapping.get(c, "") for c in raw.columns}
+    return mapping_for(raw, kind, recall_mapping(ws, header_signature(raw.columns)) if ws is not None else None)
+
+
+def mapping_for(raw: RawFile, kind: str, recalled: tuple[str, dict[str, str]] | None) -> dict[str, str]:
+    """:func:`propose_mapping` given what :func:`recall_mapping` returned for ``raw``'s headers."""
+    if recalled and recalled[0] == kind:
+        mapping = recalled[1]
+        return {c: mapping.get(c, "") for c in raw.columns}
     return base_mapping(raw.columns, kind, raw.header_values or None)
 
 

@@ -119,7 +119,7 @@ def _inspect_text(p: Path, name: str, head: bytes, complete: bool, size: int,
     if delim in ("\\t", "tab"):
         delim = "\t"
     records, lines = _records(text, delim)
-    if not any(any(c.strip() for c in r) for r in records):
+    if not any(has_value(r) for r in records):
         raise fail("ingest.error.empty", name)
     if header_row is not None:
         idx = next((i for i, ln in enumerate(lines) if ln >= header_row), None)
@@ -130,7 +130,7 @@ def _inspect_text(p: Path, name: str, head: bytes, complete: bool, size: int,
     header_cells = [c.strip() for c in records[idx]]
     data = records[idx + 1:]
     data_lines = lines[idx + 1:]
-    widths = Counter(len(r) for r in data if any(c.strip() for c in r))
+    widths = Counter(len(r) for r in data if has_value(r))
     modal = widths.most_common(1)[0][0] if widths else len(header_cells)
     raw_width = max(len(header_cells), modal)
     if raw_width > max_columns:
@@ -193,7 +193,7 @@ def _sniff_delimiter(text: str, ext: str) -> str:
     order = ("\t", ",", ";", "|") if ext in (".tsv", ".tab") else DELIMITERS
     for d in order:
         counts = [len(r) for r in csv.reader(io.StringIO("\n".join(lines), newline=""), delimiter=d)
-                  if any(c.strip() for c in r)]
+                  if has_value(r)]
         if not counts:
             continue
         modal, hits = Counter(counts).most_common(1)[0]
@@ -221,6 +221,11 @@ def _records(text: str, delim: str) -> tuple[list[list[str]], list[int]]:
         pass
     # csv skips blank lines without a record: account for them via line_num (handled above).
     return records, lines
+
+
+def has_value(cells: list[str]) -> bool:
+    """Whether any cell holds more than whitespace (one join and strip: fast on many rows)."""
+    return bool("".join(cells).strip())
 
 
 def _looks_textual(cell: str) -> bool:
@@ -278,11 +283,11 @@ def _align(row: list[str], keep: list[int]) -> list[str]:
 def _sample_issues(name: str, data: list[list[str]], lines: list[int], raw_width: int, header_width: int,
                    columns: list[str], keep: list[int], max_cell_bytes: int) -> list[Issue]:
     issues = []
-    long_rows = [ln for r, ln in zip(data, lines) if len(r) > raw_width and any(c.strip() for c in r[raw_width:])]
+    long_rows = [ln for r, ln in zip(data, lines) if len(r) > raw_width and has_value(r[raw_width:])]
     if long_rows:
         issues.append(Issue("error", "ingest.error.ragged_long", {"n": raw_width}, file=name,
                             rows=long_rows[:5], count=len(long_rows)))
-    short_rows = [ln for r, ln in zip(data, lines) if len(r) < header_width and any(c.strip() for c in r)]
+    short_rows = [ln for r, ln in zip(data, lines) if len(r) < header_width and has_value(r)]
     if short_rows:
         issues.append(Issue("warning", "ingest.warning.ragged_short", {"n": header_width}, file=name,
                             rows=short_rows[:5], count=len(short_rows)))
@@ -297,7 +302,7 @@ def _sample_issues(name: str, data: list[list[str]], lines: list[int], raw_width
 
 
 def _estimate_rows(data: list[list[str]], complete: bool, size: int, sample_bytes: int, header_line: int) -> int:
-    rows = sum(1 for r in data if any(c.strip() for c in r))
+    rows = sum(1 for r in data if has_value(r))
     if complete or not data:
         return rows
     return int(rows * size / max(sample_bytes, 1))

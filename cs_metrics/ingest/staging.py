@@ -16,7 +16,10 @@ Pipeline (nothing is written to the canonical tables here):
 3. **Match**: rows get their ``account_id`` from ``_source_key`` (see
    :mod:`cs_metrics.matching`).
 4. **Validate** with a few set-based queries: unreadable values, empty required values,
-   duplicate keys, negative MRR, scores outside 0–10, unknown accounts.
+   duplicate keys, negative MRR, scores outside 0–10, unknown accounts. Each check is a WHERE
+   clause, so that DuckDB skips the row groups whose statistics rule it out (on a clean file
+   most checks read nothing); duplicate (key, month) rows are counted with one bitmap of
+   months per key.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import pandas as pd
 from cs_metrics.ingest import values as V
 from cs_metrics.ingest.encodings import TranscodeError, first_bad_line, python_codec, scan_utf8, transcode_to_utf8
 from cs_metrics.ingest.model import IngestError, Issue, Prepared, Question, RawFile, Term, ValidationReport, fail
-from cs_metrics.ingest.reader import cell_text, open_workbook, sheet_rows
+from cs_metrics.ingest.reader import cell_text, has_value, open_workbook, sheet_rows
 from cs_metrics.ingest.schema import (
     CANONICAL_TYPES,
     FIELDS,
@@ -96,7 +99,8 @@ _DETECT: duckdb.DuckDBPyConnection | None = None
 
 
 def _detector() -> duckdb.DuckDBPyConnection:
-    """A private in-memory DuckDB for running format detection on samples (cursors per use)."""
+    """A private in-memory DuckDB for running format detection on samples (cursors per use),
+    when no workspace connection is at hand."""
     global _DETECT
     if _DETECT is None:
         _DETECT = duckdb.connect()
@@ -134,8 +138,12 @@ def _extra_ctype(con: duckdb.DuckDBPyConnection, header: str, values: list[str])
 
 
 def build_plan(raw: RawFile, kind: str, mapping: dict[str, str], date_order: str | None,
-               report: ValidationReport) -> Plan | None:
-    """Check the mapping and decide how each column is read; None when the mapping is unusable."""
+               report: ValidationReport, con: duckdb.DuckDBPyConnection | None = None) -> Plan | None:
+    """Check the mapping and decide how each column is read; None when the mapping is unusable.
+
+    Format detection runs DuckDB on the sample, in a cursor of ``con`` (the workspace's
+    connection: no new database to start) or else of a private in-memory one.
+    """
     errors_before = len(report.errors)
     if kind not in KINDS:
         report.add(Issue("error", "ingest.error.unknown_kind", {"kind": kind, "kinds": ", ".join(KINDS)},
@@ -194,7 +202,7 @@ def build_plan(raw: RawFile, kind: str, mapping: dict[str, str], date_order: str
     if len(report.errors) > errors_before:
         return None
 
-    con = _detector().cursor()
+    con = (con or _detector()).cursor()
     try:
         month_js = {j for j, _ in months}
         names = extra_names(raw.columns, {c: ("month" if j in month_js else targets.get(c, ""))
@@ -380,9 +388,9 @@ def normalised_source(raw: RawFile, workdir: Path) -> tuple[Source, Normalised]:
     with open(out, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         for line, rec in records:
-            if not any(c.strip() for c in rec):
+            if not has_value(rec):
                 continue
-            if len(rec) > width and any(c.strip() for c in rec[width:]):
+            if len(rec) > width and has_value(rec[width:]):
                 info.n_long += 1
                 if len(info.long_rows) < 5:
                     info.long_rows.append(line)
@@ -446,6 +454,9 @@ def _finish(plan: ColumnPlan, p: str, native: str | None) -> str:
     """Layer 3: a parsed value ``p`` in its output type (date range checked, score whole)."""
     c = plan.ctype
     if c in _DATE_OUT:
+        if native == "DATE" and c == "month":
+            # Most months are already the first day: only the others go through date_trunc.
+            return f"(CASE WHEN day({p}) = 1 THEN {p} ELSE CAST(date_trunc('month', {p}) AS DATE) END)"
         if native is not None:
             return f"CAST(date_trunc('month', {p}) AS DATE)" if c == "month" else f"CAST({p} AS {_OUT_TYPES[c]})"
         return V.date_finish_sql(p, _DATE_OUT[c])
@@ -664,14 +675,15 @@ def _sweep_stages(con: duckdb.DuckDBPyConnection, tables: list[str],
 
 
 def prepare(ws: Any, raw: RawFile, kind: str, mapping: dict[str, str], *, date_order: str | None = None,
-            progress: Progress = None) -> Prepared:
+            progress: Progress = None, tables: list[str] | None = None) -> Prepared:
     """Type, match and validate ``raw`` as ``kind`` with ``mapping`` into a staged table.
 
     ``date_order`` ('dmy' or 'mdy') answers the day/month question for ambiguous date
     columns. The returned :class:`Prepared` holds the validation report (errors block
     :func:`load`), a typed preview and the staged table's name in ``ws.con``. The staged
     table lives in the workspace file (so that loading it is a rename, not a copy) under an
-    internal name; no canonical table changes.
+    internal name; no canonical table changes. ``tables`` is the list of the workspace's tables
+    when the caller has just read it (else it is read here).
     """
     con = ws.con
     report = ValidationReport()
@@ -679,11 +691,11 @@ def prepare(ws: Any, raw: RawFile, kind: str, mapping: dict[str, str], *, date_o
         report.add(issue)
     if date_order not in (None, "dmy", "mdy"):
         raise fail("ingest.error.date_order", raw.filename, value=date_order)
-    plan = build_plan(raw, kind, mapping, date_order, report)
+    plan = build_plan(raw, kind, mapping, date_order, report, con)
     if plan is None:
         return _empty_prepared(raw, kind, mapping, report)
     _say(progress, 0.05, "ingest.progress.reading")
-    tables = _tables(con)
+    tables = _tables(con) if tables is None else tables
     _sweep_stages(con, tables)
     tag = f"{int(time.time())}_{uuid.uuid4().hex[:10]}"
     table = f"{STAGE_PREFIX}{tag}"
@@ -714,8 +726,9 @@ def prepare(ws: Any, raw: RawFile, kind: str, mapping: dict[str, str], *, date_o
         if rows == 0:
             report.add(Issue("error", "ingest.error.no_rows", {}, file=raw.filename, sheet=raw.sheet))
         shown = [c for c in _table_columns(con, table) if c not in sq.hidden and c != "_source_file"]
+        # rowid orders like the line numbers derived from it, and DuckDB reads only the first rows.
         preview = con.execute(f"SELECT {', '.join(q(c) for c in shown)} FROM {table} "
-                              f"ORDER BY {row_sql} LIMIT 20").df()
+                              f"ORDER BY {'_row' if src.row_col else 'rowid'} LIMIT 20").df()
     except duckdb.Error as exc:
         _drop_quietly(con, [table])
         raise db_error(exc, raw.filename) from None
@@ -774,8 +787,8 @@ def _try_direct(con, raw: RawFile, plan: Plan, table: str, path: Path, scan: Fut
     src = direct_source(raw, path, tag, native)
     sq = staged_sql(plan, src, raw, key_as_account=key_as_account)
     try:
-        con.execute(f"CREATE TABLE {table} AS {sq.sql}")
-        rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        # CREATE TABLE AS returns the number of rows it wrote.
+        rows = con.execute(f"CREATE TABLE {table} AS {sq.sql}").fetchone()[0]
         kinds = [r[0] for r in con.execute(f"SELECT DISTINCT error_type FROM {src.rejects[0]}").fetchall()]
     except duckdb.Error as exc:
         if _is_environment(exc):
@@ -946,24 +959,9 @@ def _validate(con, table: str, row_sql: str, raw: RawFile, plan: Plan, sq: Stage
             size = f"{limit / (1 << 20):g} MB"
             checks.append(("ingest.error.cell_too_large", f"strlen({q(name)}) > {int(limit)}",
                            {"size": f"> {size}", "limit": size}, p.source, "error"))
-    dup_keys = {"accounts": ["account_id"], "mrr": ["_source_key", "month"]}.get(kind)
-    dup_cols = ", ".join(q(c) for c in dup_keys or [])
-    dup_notnull = " AND ".join(f"{q(c)} IS NOT NULL" for c in dup_keys or [])
-    # Duplicate keys: a cheap test on hashes in the same scan; exact grouping only when it finds some.
-    dup_probe = (f", count(*) FILTER (WHERE {dup_notnull}) > count(DISTINCT hash({dup_cols})) "
-                 f"FILTER (WHERE {dup_notnull})") if dup_keys else ", FALSE"
-    maybe = False
-    if checks or dup_keys:
-        if plan.wide:
-            # Several months come from one sheet row: count and list each row once.
-            agg = "count(DISTINCT {r}) FILTER (WHERE {c}), list_sort(list_distinct(list({r}) FILTER (WHERE {c})))[1:5]"
-        else:
-            agg = "count(*) FILTER (WHERE {c}), min({r}, 5) FILTER (WHERE {c})"
-        select = ", ".join(agg.format(r=row_sql, c=c) for _, c, _, _, _ in checks)
-        res = con.execute(f"SELECT {select + ', ' if select else ''}TRUE{dup_probe} FROM {table}").fetchone()
-        maybe = bool(res[-1])
-        for i, (key, _, params, column, severity) in enumerate(checks):
-            n, rows = res[2 * i], res[2 * i + 1]
+    if checks:
+        found = _check_counts(con, table, row_sql, [c for _, c, _, _, _ in checks], wide=bool(plan.wide))
+        for (key, _, params, column, severity), (n, rows) in zip(checks, found):
             if n:
                 extra = {}
                 if key == "ingest.warning.unknown_account":
@@ -973,8 +971,12 @@ def _validate(con, table: str, row_sql: str, raw: RawFile, plan: Plan, sq: Stage
                     extra = {"keys": ", ".join(keys), "n": f"{n:,}"}
                 report.add(Issue(severity, key, {**params, **extra, "n": f"{n:,}"}, column=column,
                                  rows=list(rows or []), count=int(n), **where))
+    dup_keys = {"accounts": ["account_id"], "mrr": ["_source_key", "month"]}.get(kind)
     if dup_keys:
-        cols, notnull = dup_cols, dup_notnull
+        cols = ", ".join(q(c) for c in dup_keys)
+        notnull = " AND ".join(f"{q(c)} IS NOT NULL" for c in dup_keys)
+        # A cheap test first; exact grouping only when it finds (or may have found) some.
+        maybe = _may_have_duplicates(con, table, dup_keys)
         groups, dup_rows = con.execute(
             f"SELECT count(*), sum(n) FROM (SELECT count(*) AS n FROM {table} WHERE {notnull} "
             f"GROUP BY {cols} HAVING count(*) > 1)").fetchone() if maybe else (0, 0)
@@ -997,6 +999,55 @@ def _validate(con, table: str, row_sql: str, raw: RawFile, plan: Plan, sq: Stage
         if p.date is not None and p.date.decided and not p.date.ambiguous:
             report.add(Issue("note", "ingest.note.date_order", {"order": Term(f"ingest.order.{p.date.order}")},
                              column=p.source, **where))
+
+
+# Months of a key's history below which duplicate (key, month) rows are found with one bitmap
+# of months per key; longer spans fall back to hashing every (key, month) pair.
+BITMAP_MONTHS = 600
+
+
+def _check_counts(con, table: str, row_sql: str, conditions: list[str], *, wide: bool) -> list[tuple[int, list]]:
+    """For each condition: how many rows meet it and the first five row numbers.
+
+    One ``UNION ALL`` branch per condition, each with the condition as its WHERE clause, so
+    that DuckDB skips every row group whose statistics rule the condition out (a column
+    without NULLs, an MRR column whose minimum is not negative): on a clean file most checks
+    read nothing. In a wide MRR sheet several months come from one row, so rows are counted
+    and listed once each.
+    """
+    agg = (f"count(DISTINCT {row_sql}), list_sort(list_distinct(list({row_sql})))[1:5]" if wide
+           else f"count(*), min({row_sql}, 5)")
+    sql = " UNION ALL ".join(f"SELECT {i} AS i, {agg} FROM {table} WHERE {cond}"
+                             for i, cond in enumerate(conditions))
+    found = {int(r[0]): (int(r[1] or 0), list(r[2] or [])) for r in con.execute(sql).fetchall()}
+    return [found.get(i, (0, [])) for i in range(len(conditions))]
+
+
+def _may_have_duplicates(con, table: str, keys: list[str]) -> bool:
+    """Whether two rows share the same key (``keys``, none of them NULL).
+
+    For MRR (key + month) it is exact and cheap: per key, a bitmap of its months
+    (``bitstring_agg``) counts the distinct months, so the rows in excess of them are the
+    duplicates; one aggregate over the keys instead of a hash table over every row. Otherwise
+    (or when the months span more than :data:`BITMAP_MONTHS`) it compares the row count with
+    the distinct hashes of the keys, which can only err towards "maybe" (a hash collision);
+    the caller then groups exactly.
+    """
+    notnull = " AND ".join(f"{q(c)} IS NOT NULL" for c in keys)
+    if keys == ["_source_key", "month"]:
+        # Months numbered year * 12 + month; NULL for no month at all or an infinite date.
+        first, last = con.execute(
+            f"SELECT year(min(month)) * 12 + month(min(month)), year(max(month)) * 12 + month(max(month)) "
+            f"FROM {table}").fetchone()
+        if first is not None and last is not None and last - first < BITMAP_MONTHS:
+            surplus = con.execute(
+                f"SELECT sum(n) - sum(bit_count(b)) FROM (SELECT count(*) AS n, "
+                f"bitstring_agg(year(month) * 12 + month(month), {int(first)}, {int(last)}) AS b "
+                f"FROM {table} WHERE {notnull} GROUP BY _source_key)").fetchone()[0]
+            return bool(surplus)
+    cols = ", ".join(q(c) for c in keys)
+    return bool(con.execute(f"SELECT count(*) > count(DISTINCT hash({cols})) FROM {table} "
+                            f"WHERE {notnull}").fetchone()[0])
 
 
 def _label_of(plan: Plan, target: str) -> str | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 
 import duckdb
@@ -181,6 +182,10 @@ def detect_date(con: duckdb.DuckDBPyConnection, values: list[str], *, month: boo
     spec = DateSpec()
     if not distinct:
         return spec
+    if _plain_iso_dates(distinct):
+        # What the search below finds for such a sample, without running it.
+        spec.formats = ["%Y-%m-%d"]
+        return spec
     serials = {i for i, v in enumerate(distinct) if SERIAL_RE.match(v) and SERIAL_MIN <= float(v) <= SERIAL_MAX}
     spec.serial = bool(serials)
     rest = [v for i, v in enumerate(distinct) if i not in serials]
@@ -278,6 +283,7 @@ def date_sql(r: str, spec: DateSpec, out: str = "DATE", formats: list[str] | Non
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PLAIN_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 _PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -306,8 +312,26 @@ _DC = (re.compile(r"\d\.\d{3},"), re.compile(r"\d\.\d{3}\.\d{3}"), re.compile(r"
 _DP = (re.compile(r"\d,\d{3}\."), re.compile(r"\d,\d{3},\d{3}"), re.compile(r"^\D*-?\d+\.\d{1,2}\D*$"))
 
 
+def _plain_iso_dates(values: list[str]) -> bool:
+    """Every value a real ``YYYY-MM-DD`` date within the plausible range (1900–2200): the
+    sample that only ``%Y-%m-%d`` reads, without day/month question or Excel serials."""
+    for v in values:
+        if not _PLAIN_ISO_DATE.fullmatch(v):
+            return False
+        try:
+            year = date(int(v[:4]), int(v[5:7]), int(v[8:10])).year
+        except ValueError:
+            return False
+        if not 1900 <= year <= 2200:
+            return False
+    return True
+
+
 def detect_number(values: list[str]) -> NumberSpec:
     """Decimal comma when more sample values show it (``1.234,56``, ``12,5``) than a point."""
+    if not any("," in v for v in values):
+        # Every decimal-comma shape has a comma.
+        return NumberSpec()
     comma = sum(1 for v in values if any(p.search(v) for p in _DC))
     point = sum(1 for v in values if any(p.search(v) for p in _DP))
     return NumberSpec(decimal_comma=comma > point)
