@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -192,6 +193,37 @@ def cached_as(ctx: PageContext, key: str, func: Callable, *args: Any, **kwargs: 
     the data version already determine."""
     return _cached_call(f"{func.__module__}.{func.__qualname__}", ctx.ws.cache_key, key,
                         func, ctx.con, args, kwargs)
+
+
+# Workspaces this big score one account at a time on Account 360, against the monthly
+# medians of all accounts that the workspace keeps (cs_metrics.derived).
+BIG_WORKSPACE = 20_000
+
+
+def prepare_after_load(ctx: PageContext) -> None:
+    """After a load into a big workspace, score every account once in the background (on a
+    cursor of the session's database), so the yardsticks one-account pages need are kept
+    in the file before the user opens them. Best effort: a failure (the session closed, a
+    newer load) only means the page computes them itself."""
+    try:
+        accounts = ctx.con.execute("SELECT count(*) FROM accounts").fetchall()[0][0] if ctx.ws.has("accounts") else 0
+    except Exception:  # noqa: BLE001 - preparation is optional
+        return
+    if accounts <= BIG_WORKSPACE:
+        return
+    cursor = ctx.con.cursor()
+
+    def work() -> None:
+        from cs_metrics import health
+
+        try:
+            health.typical_medians(cursor)
+        except Exception:  # noqa: BLE001 - the page computes what is missing
+            pass
+        finally:
+            cursor.close()
+
+    threading.Thread(target=work, name="polaris-prepare", daemon=True).start()
 
 
 # Text and numbers ---------------------------------------------------------------------

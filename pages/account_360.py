@@ -17,7 +17,7 @@ SELECT_ALL_LIMIT = 2000
 # Up to this many accounts the page shares the whole-workspace health table with the other
 # pages (cached once per data version); above it, it scores the chosen account alone (its own
 # rows against the medians of all accounts that the workspace keeps).
-SHARED_HEALTH_LIMIT = 20_000
+SHARED_HEALTH_LIMIT = ui.BIG_WORKSPACE
 
 ctx = ui.page_context()
 ui.title(ctx, "account.title", "account.question")

@@ -163,6 +163,7 @@ def upload_flow() -> None:
             st.error(ctx.t("data.load_failed", error=str(exc)), icon=":material/error:")
             return
         bar.empty()
+        ui.prepare_after_load(ctx)
         st.session_state.pop("prepared", None)
         st.session_state.pop("prepared_obj", None)
         notes = [i.message(ctx.lang) for i in result.issues if i.key == "ingest.note.merged"]

@@ -48,3 +48,31 @@ def test_peer_medians_kept_equal_computed(sample_ws):
     doubled = northstar.peer_medians(con)
     merged = first.merge(doubled, on=["segment", "month"])
     assert (merged["peer_median_y"] == merged["peer_median_x"] * 2).all()
+
+
+def test_a_load_into_a_big_workspace_prepares_the_medians_in_the_background(sample_ws, monkeypatch):
+    import threading
+    from types import SimpleNamespace
+
+    import ui
+    from cs_metrics import health
+
+    monkeypatch.setattr(ui, "BIG_WORKSPACE", 10)   # the sample's 1,000 accounts count as big here
+    started = []
+    real_thread = threading.Thread
+
+    def record(*args, **kwargs):
+        thread = real_thread(*args, **kwargs)
+        started.append(thread)
+        return thread
+
+    monkeypatch.setattr(threading, "Thread", record)
+    ui.prepare_after_load(SimpleNamespace(con=sample_ws.con, ws=sample_ws))
+    assert len(started) == 1
+    started[0].join(120)
+    inputs = health.health_inputs(sample_ws.con)
+    assert health._kept_typical(sample_ws.con, health._typical_tag(sample_ws.con, inputs)) is not None
+    # A small workspace does not start anything.
+    monkeypatch.setattr(ui, "BIG_WORKSPACE", 20_000)
+    ui.prepare_after_load(SimpleNamespace(con=sample_ws.con, ws=sample_ws))
+    assert len(started) == 1
