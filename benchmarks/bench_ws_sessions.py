@@ -52,11 +52,13 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -515,6 +517,29 @@ async def _run_ws_load(url: str, pid: int, data_dir: Path, n_sessions: int, page
     return report
 
 
+def run_async(coroutine: Any) -> Any:
+    """``asyncio.run(coroutine)``, in a thread of its own when this thread already runs an
+    event loop (Playwright's sync API leaves one running in the test process)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name="ws-load")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 def run_ws_load(url: str, pid: int, data_dir: Path, n_sessions: int = 20,
                 pages: tuple[str, ...] = DEFAULT_PAGES, rounds: int = 1, session_ttl_s: float = 2.0,
                 page_timeout_s: float = 180, timeout_s: float = 900, warm_up: bool = True) -> WsLoadReport:
@@ -525,7 +550,7 @@ def run_ws_load(url: str, pid: int, data_dir: Path, n_sessions: int = 20,
     ``session_ttl_s`` its ``server.disconnectedSessionTTL``. Each page view may take
     ``page_timeout_s``; the sessions together ``timeout_s`` (then they are cancelled).
     """
-    return asyncio.run(_run_ws_load(url, pid, data_dir, n_sessions, tuple(pages), rounds, session_ttl_s,
+    return run_async(_run_ws_load(url, pid, data_dir, n_sessions, tuple(pages), rounds, session_ttl_s,
                                     page_timeout_s, timeout_s, warm_up))
 
 

@@ -9,7 +9,6 @@ exception, an error box) and follows ``st.rerun()``, on a tiny app of its own.
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from benchmarks.bench_ws_sessions import StreamlitSession, run_ws_load
+from benchmarks.bench_ws_sessions import StreamlitSession, run_async, run_ws_load
 from tests.browser.support import free_port, start_server
 
 pytestmark = pytest.mark.browser
@@ -121,7 +120,7 @@ def test_protocol_client_reports_exceptions_and_error_boxes_and_follows_reruns(t
         finally:
             await session.close()
 
-    first, pages, results = asyncio.run(visit())
+    first, pages, results = run_async(visit())
     assert first.status == "FINISHED_SUCCESSFULLY"
     assert first.headings == ["Home"] and first.problems == [] and first.warnings == ["just a warning"]
     assert pages["overview"].title == "Home" and first.page_script_hash == pages["overview"].page_script_hash
