@@ -247,3 +247,24 @@ def test_existing_columns_reads_the_workspace_table_not_a_temp_one(ws):
     assert list(found.items()) == expected and "month" in found
     assert loading._existing_columns(ws.con, "nps") is None
     ws.con.execute('DROP TABLE temp."mrr"')
+
+
+def test_every_row_keeps_its_file_name_across_appends_and_odd_names(ws, tmp_path):
+    """A load stores the file name as a one-value ENUM; appending another file turns the
+    column into text so both names stay, quotes included."""
+    first = [["account_id", "month", "mrr"], ["A1", "2024-03", "10"]]
+    ingest.load(ws, prepared_for(ws, tmp_path, first, name="o'brien \"mrr\".csv"))
+    second = [["account_id", "month", "mrr"], ["A1", "2024-04", "20"]]
+    ingest.load(ws, prepared_for(ws, tmp_path, second, name="april.csv"), mode="append")
+    rows = ws.con.execute("SELECT strftime(month, '%Y-%m'), _source_file FROM mrr ORDER BY month").fetchall()
+    assert rows == [("2024-03", "o'brien \"mrr\".csv"), ("2024-04", "april.csv")]
+    assert ws.con.execute("SELECT any_value(typeof(_source_file)) FROM mrr").fetchone()[0] == "VARCHAR"
+
+
+def test_merged_accounts_keep_their_files(ws, tmp_path):
+    ws.con.execute("DROP TABLE IF EXISTS accounts")
+    ingest.load(ws, prepared_for(ws, tmp_path, [["account_id", "account_name"], ["A1", "Acme"]], name="crm.csv"))
+    ingest.load(ws, prepared_for(ws, tmp_path, [["account_id", "account_name"], ["B2", "Beta"]], name="erp.csv"),
+                mode="merge")
+    assert ws.con.execute("SELECT account_id, _source_file FROM accounts ORDER BY 1").fetchall() == [
+        ("A1", "crm.csv"), ("B2", "erp.csv")]

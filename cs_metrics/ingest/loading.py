@@ -32,6 +32,14 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
                 "(signature VARCHAR PRIMARY KEY, kind VARCHAR, mapping JSON)")
 
 
+def _lineage_as_text(con: duckdb.DuckDBPyConnection, kind: str, existing: dict[str, str] | None) -> None:
+    """Before rows of another file go into table ``kind``: its ``_source_file`` (a one-value
+    ENUM when a load created the table) becomes text, so it can hold any file name."""
+    kind_type = (existing or {}).get("_source_file")
+    if kind_type is not None and kind_type.upper() != "VARCHAR":
+        con.execute(f"ALTER TABLE {q(kind)} ALTER COLUMN _source_file TYPE VARCHAR")
+
+
 def _existing_columns(con: duckdb.DuckDBPyConnection, kind: str) -> dict[str, str] | None:
     """Column -> type of the workspace's table ``kind``, None when there is none.
 
@@ -118,6 +126,7 @@ def _merge_accounts(con: duckdb.DuckDBPyConnection, prepared: Prepared, types: d
             f"SELECT count(*) FROM {prepared.table} s JOIN {keys} k "
             f"ON CAST(s.account_id AS VARCHAR) = k._source_key WHERE k.account_id IS NULL").fetchone()[0]
         if added:
+            _lineage_as_text(con, "accounts", final)
             con.execute(f"INSERT INTO accounts BY NAME SELECT {', '.join('s.' + q(c) for c in names)} "
                         f"FROM {prepared.table} s JOIN {keys} k ON CAST(s.account_id AS VARCHAR) = k._source_key "
                         f"WHERE k.account_id IS NULL")
@@ -193,6 +202,7 @@ def load(ws: Any, prepared: Prepared, *, mode: str = "replace", progress: Progre
             for name in names:
                 if name not in existing:
                     con.execute(f"ALTER TABLE {q(kind)} ADD COLUMN {q(name)} {types[name]}")
+            _lineage_as_text(con, kind, existing)
             con.execute(f"INSERT INTO {q(kind)} BY NAME SELECT {', '.join(q(c) for c in names)} "
                         f"FROM {prepared.table}")
             con.execute(f"DROP TABLE {prepared.table}")
