@@ -29,7 +29,7 @@ def measure_label(column: str | None) -> str:
     return northstar.measure_label(column, ctx.lang)
 
 
-def account_label(row: pd.Series) -> str:
+def account_label(row: dict) -> str:
     name = row.get("account_name")
     return f"{name} · {row['account_id']}" if isinstance(name, str) and name else str(row["account_id"])
 
@@ -84,7 +84,7 @@ else:
     options = ui.cached(ctx, account.search_accounts, text or "", scope=ctx.scope, limit=50)
     if text and options.empty:
         st.caption(ctx.t("account.no_match", text=text))
-labels = {row["account_id"]: account_label(row) for _, row in options.iterrows()}
+labels = {row["account_id"]: account_label(row) for row in options.to_dict("records")}
 ids = list(labels)
 if wanted and wanted not in labels:
     found = account.find_account(ctx.con, wanted)

@@ -18,6 +18,7 @@ def _pinned_environment(tmp_path_factory):
     """Pin locale/timezone, ignore the developer's own data folder, prebuild the sample once."""
     os.environ["TZ"] = "UTC"
     os.environ["LC_ALL"] = "C.UTF-8"
+    os.environ["POLARIS_VALIDATE_CHARTS"] = "1"  # every chart a page shows is checked against the schema
     from streamlit import config as st_config
 
     st_config.set_option("client.showErrorDetails", "full")  # tests want the real message
