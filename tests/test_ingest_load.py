@@ -268,3 +268,23 @@ def test_merged_accounts_keep_their_files(ws, tmp_path):
                 mode="merge")
     assert ws.con.execute("SELECT account_id, _source_file FROM accounts ORDER BY 1").fetchall() == [
         ("A1", "crm.csv"), ("B2", "erp.csv")]
+
+
+@pytest.mark.parametrize("word", ["infinity", "epoch", "-infinity"])
+def test_words_duckdb_reads_as_dates_are_reported_not_loaded(ws, tmp_path, word):
+    """DuckDB's parsers take 'infinity' / 'epoch' as dates (strptime even as 1900-01-01): the
+    load names the row, the column and the value instead of storing a made-up month."""
+    rows = [["account_id", "month", "mrr"], ["A1", "2024-01-01", "10"], ["A1", word, "20"]]
+    before = snapshot(ws)
+    with pytest.raises(IngestError) as err:
+        ingest.load(ws, prepared_for(ws, tmp_path, rows, name="words.csv"))
+    issue = err.value.issues[0]
+    assert issue.rows == [3] and issue.column == "month" and word in err.value.issues[0].message("en")
+    assert snapshot(ws) == before
+
+
+def test_a_real_1900_date_still_loads(ws, tmp_path):
+    ws.con.execute("DROP TABLE IF EXISTS mrr")
+    rows = [["account_id", "month", "mrr"], ["A1", "1900-01-01", "10"]]
+    ingest.load(ws, prepared_for(ws, tmp_path, rows, name="old.csv"))
+    assert ws.con.execute("SELECT strftime(month, '%Y-%m') FROM mrr").fetchall() == [("1900-01",)]

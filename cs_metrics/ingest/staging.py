@@ -450,7 +450,7 @@ def _parse(plan: ColumnPlan, r: str, native: str | None) -> str:
     raise ValueError(c)
 
 
-def _finish(plan: ColumnPlan, p: str, native: str | None) -> str:
+def _finish(plan: ColumnPlan, p: str, native: str | None, raw: str | None = None) -> str:
     """Layer 3: a parsed value ``p`` in its output type (date range checked, score whole)."""
     c = plan.ctype
     if c in _DATE_OUT:
@@ -459,7 +459,7 @@ def _finish(plan: ColumnPlan, p: str, native: str | None) -> str:
             return f"(CASE WHEN day({p}) = 1 THEN {p} ELSE CAST(date_trunc('month', {p}) AS DATE) END)"
         if native is not None:
             return f"CAST(date_trunc('month', {p}) AS DATE)" if c == "month" else f"CAST({p} AS {_OUT_TYPES[c]})"
-        return V.date_finish_sql(p, _DATE_OUT[c])
+        return V.date_finish_sql(p, _DATE_OUT[c], raw)
     if c == "score":
         return V.score_sql(p)
     return p
@@ -507,7 +507,7 @@ def staged_sql(plan: Plan, source: Source, raw: RawFile, *, key_as_account: bool
     for p in plan.columns:
         r, nat = f"r{p.j}", native.get(p.j)
         l2.append(f"{_parse(p, r, nat)} AS p{p.j}")
-        l3.append(f"{_finish(p, f'p{p.j}', nat)} AS t{p.j}")
+        l3.append(f"{_finish(p, f'p{p.j}', nat, r)} AS t{p.j}")
         typed[p.target] = f"t{p.j}"
         by_target[p.target] = p
         labels[p.j] = p.source
@@ -955,6 +955,15 @@ def _validate(con, table: str, row_sql: str, raw: RawFile, plan: Plan, sq: Stage
     if accounts and kind != "accounts":
         checks.append(("ingest.warning.unknown_account", "account_id IS NULL AND _source_key IS NOT NULL", {},
                        sq.labels.get(plan.key_j) if plan.key_j is not None else None, "warning"))
+    # Dates the CSV reader typed itself: it also takes 'infinity' and '-infinity' as dates,
+    # so a value outside the plausible range is unreadable, as on the text path. A check on
+    # the stored column, which the block statistics answer for almost every block.
+    for p in plan.columns:
+        if p.native is not None and p.ctype in _DATE_OUT:
+            name = _final_name(p)
+            checks.append((_BAD_KEYS.get(p.ctype, "ingest.bad.date"),
+                           f"{q(name)} IS NOT NULL AND NOT ({q(name)} BETWEEN DATE '1900-01-01' AND DATE '2200-12-31')",
+                           {"_column": name}, p.source, "error"))
     # Text cells over the size limit (the sample only saw the first rows).
     limit = raw.max_cell_bytes
     for p in plan.columns:
@@ -968,12 +977,18 @@ def _validate(con, table: str, row_sql: str, raw: RawFile, plan: Plan, sq: Stage
         for (key, _, params, column, severity), (n, rows) in zip(checks, found):
             if n:
                 extra = {}
+                if "_column" in params:
+                    name = params["_column"]
+                    extra = {"example": con.execute(
+                        f"SELECT CAST({q(name)} AS VARCHAR) FROM {table} WHERE {q(name)} IS NOT NULL AND NOT "
+                        f"({q(name)} BETWEEN DATE '1900-01-01' AND DATE '2200-12-31') LIMIT 1").fetchone()[0]}
                 if key == "ingest.warning.unknown_account":
                     keys = [r[0] for r in con.execute(
                         f"SELECT _source_key FROM {table} WHERE account_id IS NULL AND _source_key IS NOT NULL "
                         "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3").fetchall()]
                     extra = {"keys": ", ".join(keys), "n": f"{n:,}"}
-                report.add(Issue(severity, key, {**params, **extra, "n": f"{n:,}"}, column=column,
+                shown = {k: v for k, v in params.items() if not k.startswith("_")}
+                report.add(Issue(severity, key, {**shown, **extra, "n": f"{n:,}"}, column=column,
                                  rows=list(rows or []), count=int(n), **where))
     dup_keys = {"accounts": ["account_id"], "mrr": ["_source_key", "month"]}.get(kind)
     if dup_keys:

@@ -268,10 +268,14 @@ def date_parse_sql(r: str, spec: DateSpec, formats: list[str] | None = None) -> 
     return f"(CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {slow_sql} END)"
 
 
-def date_finish_sql(p: str, out: str) -> str:
+def date_finish_sql(p: str, out: str, raw: str | None = None) -> str:
     """A parsed TIMESTAMP ``p`` checked against the plausible range, cast to ``out``
-    (DATE, TIMESTAMP, or MONTH = the first day of its month as DATE)."""
-    checked = f"(CASE WHEN {p} BETWEEN {DATE_RANGE} THEN {p} END)"
+    (DATE, TIMESTAMP, or MONTH = the first day of its month as DATE).
+
+    With the raw text ``raw``: DuckDB's strptime reads words such as 'infinity' or 'epoch'
+    as 1900-01-01 00:00, so that value counts only when the text says 1900."""
+    guard = f" AND ({p} <> TIMESTAMP '1900-01-01' OR contains({raw}, '1900'))" if raw else ""
+    checked = f"(CASE WHEN {p} BETWEEN {DATE_RANGE}{guard} THEN {p} END)"
     if out == "MONTH":
         return f"CAST(date_trunc('month', {checked}) AS DATE)"
     return f"CAST({checked} AS {out})"
@@ -279,7 +283,7 @@ def date_finish_sql(p: str, out: str) -> str:
 
 def date_sql(r: str, spec: DateSpec, out: str = "DATE", formats: list[str] | None = None) -> str:
     """SQL typing raw text ``r`` to ``out`` (DATE, TIMESTAMP or MONTH = first day, DATE)."""
-    return date_finish_sql(date_parse_sql(r, spec, formats), out)
+    return date_finish_sql(date_parse_sql(r, spec, formats), out, r)
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
