@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -276,7 +275,8 @@ def note_kpi(container: Any, label: str, value: str, help: str | None = None, no
     kpi(container, label, value, help=help, delta=note, delta_color="off", delta_arrow="off")
 
 
-# Long tables show their first rows; the whole list goes into a CSV.
+# Long tables show their first rows (a browser table of 100k rows is slow to send and to
+# read); the whole list goes into a CSV.
 TOP_ROWS = 500
 
 

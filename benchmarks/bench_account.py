@@ -20,19 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def build(path: Path, n_accounts: int, months: int) -> None:
-    from cs_metrics.workspace import Workspace
-    from sample_data.generator import generate
-
-    started = time.perf_counter()
-    ws = Workspace.create(path)
-    for kind, frame in generate(n_accounts, months).items():
-        ws.write_frame(kind, frame, source_file="benchmark")
-    ws.set_setting("currency", "USD")
-    ws.con.execute("CHECKPOINT")
-    ws.close()
-    print(f"built {n_accounts:,} accounts x {months} months in {time.perf_counter() - started:.1f} s")
+from benchmarks.common import build_workspace  # noqa: E402
 
 
 def main() -> None:
@@ -53,7 +41,7 @@ def main() -> None:
         if args.workspace:
             shutil.copyfile(args.workspace, path)
         else:
-            build(path, args.accounts, args.months)
+            build_workspace(path, args.accounts, args.months)
         ws = Workspace.open(path)
         ws.set_setting("northstar", northstar.make_config(ws.con, "reports_created", "events").to_setting())
         n = account.account_count(ws.con)

@@ -24,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import build_workspace  # noqa: E402
+
 
 def cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -37,19 +39,6 @@ def timed(label: str, func, *args, **kwargs):
     return result
 
 
-def build(path: Path, n_accounts: int, months: int) -> None:
-    from cs_metrics.workspace import Workspace
-    from sample_data.generator import generate
-
-    started = time.perf_counter()
-    ws = Workspace.create(path)
-    for kind, frame in generate(n_accounts, months).items():
-        ws.write_frame(kind, frame, source_file="benchmark")
-    ws.con.execute("CHECKPOINT")
-    ws.close()
-    print(f"built {n_accounts:,} accounts x {months} months in {time.perf_counter() - started:.1f} s")
-
-
 def bench_core(path: Path) -> None:
     import sklearn.linear_model  # noqa: F401  (imported once, as in a running server)
 
@@ -59,11 +48,9 @@ def bench_core(path: Path) -> None:
     # As in a running server, the code has run before (on other data): a fresh process
     # would otherwise add about a second of one-off library start-up (pyarrow's compute
     # kernels, NumPy's and DuckDB's first conversions) to the first figure.
-    from sample_data.generator import generate
-
-    small = Workspace.create(":memory:")
-    for kind, frame in generate(50, 6).items():
-        small.write_frame(kind, frame)
+    warm = path.with_name("warm_up.duckdb")
+    build_workspace(warm, 50, 6, quiet=True)
+    small = Workspace.open(warm)
     health.health_scores(small.con, raw=True)
     small.close()
     ws = Workspace.open(path)
@@ -123,7 +110,7 @@ def main() -> None:
         if args.workspace:
             shutil.copyfile(args.workspace, path)
         else:
-            build(path, args.accounts, args.months)
+            build_workspace(path, args.accounts, args.months)
         bench_core(path)
         if not args.skip_pages:
             bench_pages()

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import percentile  # noqa: E402
 from cs_metrics.i18n import t  # noqa: E402
 from tests.browser.support import (  # noqa: E402
     accounts_csv, click_nav, idle_state, launch_browser, listed_rows, metric_value, page_errors, rss_mb,
@@ -62,12 +62,7 @@ class LoadReport:
         return [x for times in self.step_times.values() for x in times]
 
     def percentile(self, q: float, values: list[float] | None = None) -> float:
-        data = sorted(self.page_times if values is None else values)
-        if not data:
-            return float("nan")
-        if len(data) == 1:
-            return data[0]
-        return statistics.quantiles(data, n=100, method="inclusive")[int(q) - 1]
+        return percentile(q, self.page_times if values is None else values)
 
     def lines(self) -> list[str]:
         out = [f"{self.sessions} concurrent sessions, {len(self.page_times)} page views, {self.wall_s:.0f} s wall"]

@@ -27,25 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import build_workspace  # noqa: E402
+
 # (page, label, session state set before the first run)
 PAGES = (("pages/segments.py", "pages/segments.py", {}),
          ("pages/risk_renewals.py", "pages/risk_renewals.py", {}),
          ("pages/risk_renewals.py", "pages/risk_renewals.py (Renewals tab)", {"risk_view": "renewals.tab"}),
          ("pages/growth.py", "pages/growth.py", {}))
-
-
-def build(path: Path, n_accounts: int, months: int) -> None:
-    from cs_metrics.workspace import Workspace
-    from sample_data.generator import generate
-
-    started = time.perf_counter()
-    ws = Workspace.create(path)
-    for kind, frame in generate(n_accounts, months).items():
-        ws.write_frame(kind, frame, source_file="benchmark")
-    ws.set_setting("currency", "USD")
-    ws.con.execute("CHECKPOINT")
-    ws.close()
-    print(f"built {n_accounts:,} accounts x {months} months in {time.perf_counter() - started:.1f} s")
 
 
 def timed(label: str, func, *args, target: float | None = None, repeat: int = 1, **kwargs):
@@ -141,7 +129,7 @@ def main() -> None:
         if args.workspace:
             shutil.copyfile(args.workspace, path)
         else:
-            build(path, args.accounts, args.months)
+            build_workspace(path, args.accounts, args.months)
         ws = Workspace.open(path)
         con = ws.con
         n = con.execute("SELECT count(*) FROM accounts").fetchall()[0][0]

@@ -49,7 +49,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import tempfile
 import threading
@@ -64,6 +63,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import percentile  # noqa: E402
 from cs_metrics.i18n import t  # noqa: E402
 from tests.browser.support import rss_mb, server_fds, start_server  # noqa: E402
 
@@ -282,14 +282,7 @@ class WsLoadReport:
     def page_times(self) -> list[float]:
         return [v.seconds for v in self.finished]
 
-    @staticmethod
-    def percentile(q: float, values: list[float]) -> float:
-        data = sorted(values)
-        if not data:
-            return float("nan")
-        if len(data) == 1:
-            return data[0]
-        return statistics.quantiles(data, n=100, method="inclusive")[int(q) - 1]
+    percentile = staticmethod(percentile)
 
     def lines(self) -> list[str]:
         p = self.percentile

@@ -326,14 +326,6 @@ def _clamp(expr: str) -> str:
     return f"(CASE WHEN ({expr}) IS NULL THEN NULL ELSE greatest(0.0, least(100.0, {expr})) END)"
 
 
-def _against_median(value: str, median: str) -> str:
-    """0–100 against the month's median account: 0 → 0, the median → 50, twice it or more
-    → 100 (linear). With a median of 0, any use scores 100 and none 50."""
-    return (f"(CASE WHEN {value} IS NULL THEN NULL WHEN {median} = 0 THEN "
-            f"(CASE WHEN {value} > 0 THEN 100.0 ELSE 50.0 END) ELSE "
-            f"least(100.0, 50.0 * {value} / {median}) END)")
-
-
 def _scope_sql(con: duckdb.DuckDBPyConnection, scope: Scope | None) -> tuple[str, dict[str, Any]]:
     scope = scope or Scope()
     if scope.is_empty or not _table_exists(con, "accounts"):
@@ -352,7 +344,7 @@ def _range(con: duckdb.DuckDBPyConnection, table: str, column: str) -> tuple[int
 # Component scores
 def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
                      settings: Mapping[str, Any] | None = None, raw: bool = False, *,
-                     accounts: Sequence[str] | None = None) -> pd.DataFrame:
+                     accounts: Sequence[str] | None = None, _typical_out: dict | None = None) -> pd.DataFrame:
     """Component scores of every account in every month it was active.
 
     Rows: account × month with MRR > 0 (from the ``mrr`` table; else the MRR matrix of
@@ -679,7 +671,9 @@ def component_scores(con: duckdb.DuckDBPyConnection, scope: Scope | None = None,
         # The typical account of each month (median over all accounts), for the level components.
         if typical is None:
             medians = (grid.monthly_medians(per_seat), grid.monthly_medians(ns_per_seat))
-            _keep_typical(con, inputs, grid, medians, cal["day"] if cal is not None else None)
+            found = _keep_typical(con, inputs, grid, medians, cal["day"] if cal is not None else None)
+            if _typical_out is not None:
+                _typical_out["typical"] = found
         else:
             medians = tuple(np.array([typical.get(grid.lo + k, (np.nan, np.nan))[which] for k in range(grid.span)],
                                      dtype="float64") for which in (0, 1))
@@ -745,14 +739,17 @@ def _typical_tag(con: duckdb.DuckDBPyConnection, inputs: HealthInputs) -> str | 
 
 
 def _keep_typical(con: duckdb.DuckDBPyConnection, inputs: HealthInputs, grid: "_MonthGrid",
-                  medians: tuple[np.ndarray, np.ndarray], days: np.ndarray | None) -> None:
+                  medians: tuple[np.ndarray, np.ndarray], days: np.ndarray | None
+                  ) -> tuple[dict[int, tuple[float, float]], np.ndarray | None]:
     """Keep the monthly medians of all accounts in the workspace (a few numbers a month,
     see :mod:`cs_metrics.derived`), so a later session can score one account without
-    scoring all; with them the usage table's reporting dates (the calendar of the rates)."""
+    scoring all; with them the usage table's reporting dates (the calendar of the rates).
+    Returns them as :func:`_kept_typical` reads them back."""
     months = {str(grid.lo + k): [None if np.isnan(u) else float(u), None if np.isnan(n) else float(n)]
               for k, (u, n) in enumerate(zip(*medians))}
-    derived.keep(con, _TYPICAL_KEY, _typical_tag(con, inputs), {
-        "months": months, "days": None if days is None else sorted(int(d) for d in days)})
+    value = {"months": months, "days": None if days is None else sorted(int(d) for d in days)}
+    derived.keep(con, _TYPICAL_KEY, _typical_tag(con, inputs), value)
+    return _decode_typical(value)
 
 
 def typical_medians(con: duckdb.DuckDBPyConnection, settings: Mapping[str, Any] | None = None
@@ -772,18 +769,20 @@ def _typical(con: duckdb.DuckDBPyConnection, settings: Mapping[str, Any] | None,
     kept = _kept_typical(con, tag)
     if kept is not None:
         return kept
-    scored = component_scores(con, settings=settings, raw=True)
-    kept = _kept_typical(con, tag)
-    return kept if kept is not None else (_medians_of(scored, inputs), None)
+    found: dict = {}
+    component_scores(con, settings=settings, _typical_out=found)
+    return found.get("typical", ({}, None))
 
 
 def _kept_typical(con: duckdb.DuckDBPyConnection, tag: str | None
                   ) -> tuple[dict[int, tuple[float, float]], np.ndarray | None] | None:
     kept = derived.kept(con, _TYPICAL_KEY, tag)
-    if not kept:
-        return None
-    medians = {int(k): tuple(np.nan if x is None else float(x) for x in v) for k, v in kept["months"].items()}
-    days = kept.get("days")
+    return _decode_typical(kept) if kept else None
+
+
+def _decode_typical(value: Mapping[str, Any]) -> tuple[dict[int, tuple[float, float]], np.ndarray | None]:
+    medians = {int(k): tuple(np.nan if x is None else float(x) for x in v) for k, v in value["months"].items()}
+    days = value.get("days")
     return medians, (None if days is None else np.asarray(days, dtype="float64"))
 
 
@@ -800,16 +799,6 @@ def _calendar(days: np.ndarray) -> dict[str, np.ndarray]:
     position = np.arange(len(days)) - np.repeat(starts, sizes)
     return {"day": days, "mi": month, "n_rest": (n_dates - position).astype("float64"),
             "n_dates": n_dates.astype("float64")}
-
-
-def _medians_of(scored: pd.DataFrame, inputs: HealthInputs) -> dict[int, tuple[float, float]]:
-    if scored.empty:
-        return {}
-    seats = scored["seats"] if inputs.seats_source else 1.0
-    frame = pd.DataFrame({"mi": _month_ix(scored["month"]), "u": scored["usage_rate"] / seats,
-                          "n": scored["northstar_rate"] / seats})
-    table = frame.groupby("mi")[["u", "n"]].median()
-    return {int(k): (float(r.u), float(r.n)) for k, r in table.iterrows()}
 
 
 def account_scores(con: duckdb.DuckDBPyConnection, account_ids: Sequence[str],

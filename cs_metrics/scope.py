@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 import duckdb
 
@@ -58,18 +58,22 @@ class Scope:
     def is_empty(self) -> bool:
         return not self.filters
 
-    def account_filter(self, con: duckdb.DuckDBPyConnection,
-                       column: str = "account_id") -> tuple[str, dict[str, Any]]:
+    def account_filter(self, con: duckdb.DuckDBPyConnection, column: str = "account_id",
+                       known: Iterable[str] | None = None) -> tuple[str, dict[str, Any]]:
         """SQL ``column IN (SELECT account_id FROM accounts WHERE …)`` and its named parameters.
 
         Returns ``("TRUE", {})`` for an empty scope. Column names are checked against the
-        accounts table and quoted; values are passed as named parameters ``$scope_N``, so
-        the fragment can be combined with any other named-parameter query.
+        accounts table (``known``: its columns, when the caller has read them already) and
+        quoted; values are passed as named parameters ``$scope_N``, so the fragment can be
+        combined with any other named-parameter query. ``column`` may be qualified
+        (``u.account_id``). A scope that names account ids also gets
+        ``CAST(column AS VARCHAR) IN (ids)`` in front: a filter the scan applies to the column
+        itself, so a one-account call reads only that account's rows.
         """
         if self.is_empty:
             return "TRUE", {}
-        known = set(table_columns(con, "accounts"))
-        clauses, params = [], {}
+        known = set(table_columns(con, "accounts") if known is None else known)
+        clauses, params, id_marks = [], {}, []
         for col, values in self.filters:
             if col not in known:
                 raise InputError(f"Filter column '{col}' is not a column of the accounts table.")
@@ -79,8 +83,13 @@ class Scope:
                 params[name] = value
                 marks.append(f"${name}")
             clauses.append(f"CAST({quote_ident(col)} AS VARCHAR) IN ({', '.join(marks)})")
-        return (f"{quote_ident(column)} IN (SELECT account_id FROM accounts WHERE "
-                + " AND ".join(clauses) + ")"), params
+            if col == "account_id":
+                id_marks = marks
+        target = ".".join(quote_ident(part) for part in column.split("."))
+        sql = f"{target} IN (SELECT account_id FROM accounts WHERE {' AND '.join(clauses)})"
+        if id_marks:
+            sql = f"(CAST({target} AS VARCHAR) IN ({', '.join(id_marks)}) AND {sql})"
+        return sql, params
 
 
 _NOT_CATEGORICAL = {"account_id", "account_name", "domain", "_source_key", "_source_file"}

@@ -144,36 +144,10 @@ def scope_filter(con: duckdb.DuckDBPyConnection, scope: Scope | None,
                  column: str = "account_id") -> tuple[str, dict[str, Any]]:
     """:meth:`Scope.account_filter` checked against the schema already read for this call.
 
-    The same condition (``"TRUE"`` for no scope, else ``column IN (SELECT account_id FROM
-    accounts WHERE …)`` with parameters ``$scope_N``, so it can be repeated inside one
-    query): it goes into every scan of an account's rows (usage, tickets, NPS, MRR) before
-    they are grouped, so a one-account call reads only that account's rows. A scope that
-    names account ids also gets ``CAST(column AS VARCHAR) IN (ids)`` in front, a filter the
-    scan applies to the column itself. ``column`` may be qualified (``u.account_id``).
+    It goes into every scan of an account's rows (usage, tickets, NPS, MRR) before they are
+    grouped, so a one-account call reads only that account's rows.
     """
-    scope = scope or Scope()
-    if scope.is_empty:
-        return "TRUE", {}
-    known = set(column_names(con, "accounts"))
-    clauses, params, id_marks = [], {}, []
-    for col, values in scope.filters:
-        if col not in known:
-            raise InputError(f"Filter column '{col}' is not a column of the accounts table.")
-        marks = []
-        for value in values:
-            name = f"scope_{len(params)}"
-            params[name] = value
-            marks.append(f"${name}")
-        clauses.append(f"CAST({quote_ident(col)} AS VARCHAR) IN ({', '.join(marks)})")
-        if col == "account_id":
-            id_marks = marks
-    target = ".".join(quote_ident(part) for part in column.split("."))
-    sql = f"{target} IN (SELECT account_id FROM accounts WHERE {' AND '.join(clauses)})"
-    if id_marks:
-        # Named accounts (Account 360 asks for one): the same ids also as a plain filter on
-        # the column, which the scan applies before it reads anything else of a row.
-        sql = f"(CAST({target} AS VARCHAR) IN ({', '.join(id_marks)}) AND {sql})"
-    return sql, params
+    return (scope or Scope()).account_filter(con, column, known=column_names(con, "accounts"))
 
 
 # Tiers ---------------------------------------------------------------------------------

@@ -14,10 +14,6 @@ from cs_metrics.i18n import has
 # Up to this many accounts a plain select box lists them all; above it a search box asks
 # DuckDB for the 50 best matches (ILIKE), so the page stays fast on 100k accounts.
 SELECT_ALL_LIMIT = 2000
-# Up to this many accounts the page shares the whole-workspace health table with the other
-# pages (cached once per data version); above it, it scores the chosen account alone (its own
-# rows against the medians of all accounts that the workspace keeps).
-SHARED_HEALTH_LIMIT = ui.BIG_WORKSPACE
 
 ctx = ui.page_context()
 ui.title(ctx, "account.title", "account.question")
@@ -107,7 +103,10 @@ if not ctx.scope.is_empty and choice not in set(options["account_id"]) and total
 peers = ui.cached(ctx, northstar.peer_medians)
 csat_peers = ui.cached(ctx, account.segment_csat)
 config = northstar.load_config(ctx.con)
-shared_health = ui.cached(ctx, account.health_table) if total <= SHARED_HEALTH_LIMIT else None
+# Up to ui.BIG_WORKSPACE accounts the page shares the whole-workspace health table with the
+# other pages (cached once per data version); above it, the view scores the chosen account
+# alone (its own rows against the medians of all accounts that the workspace keeps).
+shared_health = ui.cached(ctx, account.health_table) if total <= ui.BIG_WORKSPACE else None
 # Everything the view reads follows from the account, the language and the workspace's data.
 view = ui.cached_as(ctx, repr((choice, ctx.lang, shared_health is not None)), account.account_view, choice,
                     peers=peers, health_scores=shared_health, lang=ctx.lang, csat_peers=csat_peers,
@@ -143,9 +142,8 @@ if days is not None:
     when = ctx.t("account.renewal_days", days=days) if days >= 0 else ctx.t("account.renewal_ago", days=-days)
 # The days to go are the headline; the date sits under them (a full date does not fit a
 # quarter-width tile).
-ui.kpi(tiles[2], ctx.t("account.renewal"), when or na,
-       help=ctx.t("account.renewal_help", as_of=h["as_of"]),
-       delta=str(h["renewal_date"]) if h.get("renewal_date") else None, delta_color="off", delta_arrow="off")
+ui.note_kpi(tiles[2], ctx.t("account.renewal"), when or na, help=ctx.t("account.renewal_help", as_of=h["as_of"]),
+            note=str(h["renewal_date"]) if h.get("renewal_date") else None)
 health = view.health
 if health:
     band = health.get("band")

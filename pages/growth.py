@@ -15,8 +15,6 @@ import ui
 from cs_metrics import growth
 from cs_metrics.charts import segments as charts
 
-# Tables show at most this many rows (a browser table of 100k rows is slow to send and to
-# read); the CSV below each holds every row.
 ctx = ui.page_context()
 ui.title(ctx, "growth.title", "growth.question")
 if not ui.requires(ctx, ["accounts"]):

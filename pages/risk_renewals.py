@@ -18,8 +18,6 @@ from cs_metrics.charts import segments as charts
 from cs_metrics.errors import PolarisError
 
 
-# Tables show at most this many rows (a browser table of 100k rows is slow to send and to
-# read); the downloads hold every row.
 def renewal_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Upcoming renewals as shown: translated band, plain dates, money hidden on request."""
     listed = rows[["account_name", "owner", "renewal_date", "arr", "group"]].copy()

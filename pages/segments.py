@@ -18,10 +18,6 @@ from cs_metrics.errors import PolarisError
 from cs_metrics.scope import categorical_columns, column_values
 
 
-# Tables show at most this many rows (a browser table of 100k rows is slow to send and to
-# read); the CSV holds every row.
-
-
 ctx = ui.page_context()
 ui.title(ctx, "segments.title", "segments.question")
 if not ui.requires(ctx, ["accounts"]):
