@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import runpy
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -134,8 +136,35 @@ def new_private_workspace(sample: bool) -> None:
     switch_workspace(session_workspace() if sample else empty_session_workspace())
 
 
+_APP = Path(__file__).resolve().parent / "app.py"
+
+
+def _run_inside_the_app() -> None:
+    """Run the app shell (navigation, sidebar) when a page was started without it.
+
+    Until ``app.py`` has called ``st.navigation`` once, a fresh server still routes a deep
+    link (``/retention?lang=zh``) to ``pages/retention.py`` on its own, the old way: no
+    sidebar, no language switch. Such a run starts the app instead, which runs the page
+    inside it and tells the server about the navigation for every later session. Pages
+    run on their own on purpose (the page tests) have their own file as the main script.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    run = get_script_run_ctx()
+    if run is None or Path(run.main_script_path).resolve() != _APP:
+        return
+    frame = sys._getframe(1)
+    while frame is not None:
+        if Path(frame.f_code.co_filename).resolve() == _APP:
+            return
+        frame = frame.f_back
+    runpy.run_path(str(_APP), run_name="__main__")
+    st.stop()
+
+
 def page_context() -> PageContext:
     """Everything a page needs: the workspace, language, filter and presentation flags."""
+    _run_inside_the_app()
     ensure_session()
     state = st.session_state
     ws = state[_WS]
