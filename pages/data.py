@@ -146,7 +146,8 @@ def upload_flow() -> None:
             st.rerun()
     show_issues(prepared.report)
     st.markdown(f"**{ctx.t('data.typed_preview', rows=f'{prepared.rows:,}')}**")
-    st.dataframe(prepared.preview.head(10), hide_index=True, width="stretch", key=f"typed_preview_{file_id}")
+    # Canonical columns under their names in the UI's language, dates as dates, empty cells empty.
+    ui.table(ctx, prepared.preview.head(10), key=f"typed_preview_{file_id}", fold_in_presenter=False)
     if prepared.match is not None:
         st.caption(ctx.t("data.match_summary", matched=f"{prepared.match.matched_rows:,}",
                          rows=f"{prepared.match.rows:,}"))
